@@ -1,0 +1,343 @@
+/*
+ * cache.c: the per-backend cache of compiled journeys.
+ *
+ * Built lazily on first use, in its own memory context: every version of
+ * every active journey (customers in older versions finish there), and an
+ * index from event name to the journeys that listen to it in any role
+ * (entry, awaited event, exit event, goal), so that an event no journey
+ * listens to costs one binary search.
+ *
+ * Invalidation: a statement trigger on cjo.journeys and cjo.journey_versions
+ * sends a relcache invalidation for the table; our relcache callback then
+ * marks the cache stale, in this backend at once and in the others when the
+ * change commits.  A transaction abort also marks it stale, since the cache
+ * may have been built from the aborted transaction's own changes.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "cjo.h"
+
+PG_FUNCTION_INFO_V1(cjo_definitions_changed);
+
+/* Event name -> journeys listening to it. */
+typedef struct EventListeners
+{
+	const char *name;
+	int		   *journeys;		/* indexes into cache.journeys */
+	int			njourneys;
+} EventListeners;
+
+static struct
+{
+	bool		valid;
+	bool		callbacks;
+	MemoryContext cxt;
+	Oid			journeys_relid;
+	Oid			versions_relid;
+	CjoJourney *journeys;
+	int			njourneys;
+	EventListeners *events;		/* sorted by name */
+	int			nevents;
+	bool		need_context;	/* some condition or payload needs a context */
+	int			pins;			/* batches using the cache right now */
+} cache;
+
+static void
+cache_invalidate_rel(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == cache.journeys_relid || relid == cache.versions_relid)
+		cache.valid = false;
+}
+
+static void
+cache_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		cache.valid = false;
+		cache.pins = 0;
+	}
+}
+
+static void
+cache_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		cache.valid = false;
+		cache.pins = 0;
+	}
+}
+
+static int
+listeners_cmp(const void *a, const void *b)
+{
+	return strcmp(((const EventListeners *) a)->name, ((const EventListeners *) b)->name);
+}
+
+/* Adds journey ji as a listener of event name (once). */
+static void
+listen_to(List **names, List **ids, const char *name, int ji)
+{
+	ListCell   *ln,
+			   *li;
+
+	forboth(ln, *names, li, *ids)
+	{
+		if (strcmp((const char *) lfirst(ln), name) == 0 && lfirst_int(li) == ji)
+			return;
+	}
+	*names = lappend(*names, (void *) name);
+	*ids = lappend_int(*ids, ji);
+}
+
+static bool
+graph_needs_context(const CjoGraph *g)
+{
+	if (g->entry_cond != CJO_NONE || g->goal_cond != CJO_NONE || g->goal_value != CJO_NONE)
+		return true;
+	for (int i = 0; i < g->nchoices; i++)
+		if (cjo_graph_choice(g, i)->cond != CJO_NONE)
+			return true;
+	return false;
+}
+
+/* Builds the event index from the loaded journeys. */
+static void
+build_event_index(void)
+{
+	List	   *names = NIL;
+	List	   *ids = NIL;
+	ListCell   *ln,
+			   *li;
+	int			n = 0;
+
+	for (int ji = 0; ji < cache.njourneys; ji++)
+	{
+		CjoJourney *j = &cache.journeys[ji];
+
+		for (int vi = 0; vi < j->nversions; vi++)
+		{
+			CjoGraph   *g = j->versions[vi].graph;
+
+			if (vi == j->nversions - 1)
+				listen_to(&names, &ids, cjo_graph_str(g, g->entry_event), ji);
+			if (g->goal_event != CJO_NONE)
+				listen_to(&names, &ids, cjo_graph_str(g, g->goal_event), ji);
+			for (int e = 0; e < g->nexits; e++)
+				listen_to(&names, &ids, cjo_graph_str(g, cjo_graph_choice(g, g->exits + e)->label), ji);
+			for (int ni = 0; ni < g->nnodes; ni++)
+			{
+				const CjoNode *node = cjo_graph_node(g, ni);
+
+				if (node->kind == CJO_NODE_WAIT_EVENT)
+					for (int c = 0; c < node->nchoices; c++)
+						listen_to(&names, &ids, cjo_graph_str(g, cjo_graph_choice(g, node->choices + c)->label), ji);
+			}
+			cache.need_context |= graph_needs_context(g);
+		}
+	}
+
+	/* Group (name, journey) pairs by name. */
+	cache.events = palloc0(sizeof(EventListeners) * Max(list_length(names), 1));
+	forboth(ln, names, li, ids)
+	{
+		const char *name = lfirst(ln);
+		int			k;
+
+		for (k = 0; k < n; k++)
+			if (strcmp(cache.events[k].name, name) == 0)
+				break;
+		if (k == n)
+		{
+			cache.events[n].name = name;
+			cache.events[n].journeys = palloc(sizeof(int) * cache.njourneys);
+			n++;
+		}
+		cache.events[k].journeys[cache.events[k].njourneys++] = lfirst_int(li);
+	}
+	cache.nevents = n;
+	qsort(cache.events, n, sizeof(EventListeners), listeners_cmp);
+}
+
+/* Loads every version of every active journey. */
+static void
+cache_build(void)
+{
+	Oid			nsp;
+	MemoryContext old;
+	int			ret;
+
+	if (!cache.callbacks)
+	{
+		CacheRegisterRelcacheCallback(cache_invalidate_rel, (Datum) 0);
+		RegisterXactCallback(cache_xact_callback, NULL);
+		RegisterSubXactCallback(cache_subxact_callback, NULL);
+		cache.callbacks = true;
+	}
+	if (cache.cxt == NULL)
+		cache.cxt = AllocSetContextCreate(CacheMemoryContext, "cjo journey cache", ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(cache.cxt);
+	cache.journeys = NULL;
+	cache.njourneys = 0;
+	cache.events = NULL;
+	cache.nevents = 0;
+	cache.need_context = false;
+
+	nsp = get_namespace_oid("cjo", false);
+	cache.journeys_relid = get_relname_relid("journeys", nsp);
+	cache.versions_relid = get_relname_relid("journey_versions", nsp);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT j.journey_id, j.name, v.version, v.graph"
+					  "  FROM cjo.journeys j JOIN cjo.journey_versions v USING (journey_id)"
+					  " WHERE j.status = 'active'"
+					  " ORDER BY j.journey_id, v.version", true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read journeys: %s", SPI_result_code_string(ret));
+
+	old = MemoryContextSwitchTo(cache.cxt);
+	cache.journeys = palloc0(sizeof(CjoJourney) * Max(SPI_processed, 1));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int32		id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		CjoJourney *j;
+		CjoVersion *v;
+
+		if (cache.njourneys == 0 || cache.journeys[cache.njourneys - 1].journey_id != id)
+		{
+			j = &cache.journeys[cache.njourneys++];
+			j->journey_id = id;
+			j->name = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
+			j->versions = palloc0(sizeof(CjoVersion) * SPI_processed);
+		}
+		j = &cache.journeys[cache.njourneys - 1];
+		v = &j->versions[j->nversions++];
+		v->version = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		v->graph = (CjoGraph *) PG_DETOAST_DATUM_COPY(SPI_getbinval(tup, desc, 4, &isnull));
+	}
+	build_event_index();
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	cache.valid = true;
+}
+
+/*
+ * Rebuilds a stale cache, unless a batch is using it: a statement works with
+ * the journeys it started with, and pointers into the cache stay valid.
+ */
+static void
+cache_ensure(void)
+{
+	if (!cache.valid && (cache.pins == 0 || cache.journeys == NULL))
+		cache_build();
+}
+
+/* Keeps the cache as it is until cjo_cache_unpin(). */
+void
+cjo_cache_pin(void)
+{
+	cache_ensure();
+	cache.pins++;
+}
+
+void
+cjo_cache_unpin(void)
+{
+	if (cache.pins > 0)
+		cache.pins--;
+}
+
+/* All active journeys. */
+CjoJourney *
+cjo_journeys(int *count)
+{
+	cache_ensure();
+	*count = cache.njourneys;
+	return cache.journeys;
+}
+
+/* Indexes (into cjo_journeys()) of the journeys listening to an event name. */
+const int *
+cjo_journeys_for_event(const char *name, int *count)
+{
+	int			lo = 0,
+				hi;
+
+	cache_ensure();
+	hi = cache.nevents - 1;
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = strcmp(name, cache.events[mid].name);
+
+		if (c == 0)
+		{
+			*count = cache.events[mid].njourneys;
+			return cache.events[mid].journeys;
+		}
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	*count = 0;
+	return NULL;
+}
+
+/* An active journey by id; NULL if archived or unknown. */
+CjoJourney *
+cjo_journey_by_id(int32 journey_id)
+{
+	cache_ensure();
+	for (int i = 0; i < cache.njourneys; i++)
+		if (cache.journeys[i].journey_id == journey_id)
+			return &cache.journeys[i];
+	return NULL;
+}
+
+/* One version of a journey; NULL if it no longer exists. */
+CjoVersion *
+cjo_journey_version(CjoJourney *j, int32 version)
+{
+	for (int i = j->nversions - 1; i >= 0; i--)
+		if (j->versions[i].version == version)
+			return &j->versions[i];
+	return NULL;
+}
+
+/* Whether any active journey has a condition, so profiles must be loaded. */
+bool
+cjo_journeys_need_context(void)
+{
+	cache_ensure();
+	return cache.need_context;
+}
+
+/* Trigger on the definition tables: tell every backend to rebuild its cache. */
+Datum
+cjo_definitions_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+						errmsg("cjo.definitions_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}

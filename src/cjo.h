@@ -1,0 +1,146 @@
+/*
+ * cjo.h: the engine's shared types.
+ *
+ * A batch (one INSERT statement's events, or one round of a sweep) works on
+ * customers.  Each customer's journey states are loaded once, advanced in
+ * memory by engine.c, and written back with the history and actions the
+ * moves produced, a few set-based statements per batch (store.c).
+ *
+ * Locking: every writer of a customer's journey state first takes the
+ * customer's advisory lock (lock.c), in customer_id order within a batch,
+ * and only then reads the state.  That serialises the event trigger and
+ * sweeps per customer without row locks, and a sweep that finds a customer
+ * locked skips it instead of waiting.
+ */
+#ifndef CJO_H
+#define CJO_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "graph.h"
+
+/* journey_state.status */
+#define CJO_ACTIVE		'a'
+#define CJO_COMPLETED	'c'
+#define CJO_EXITED		'x'
+#define CJO_CONVERTED	'g'
+
+/* history.cause */
+#define CJO_CAUSE_ENTRY		'e'
+#define CJO_CAUSE_STEP		's'
+#define CJO_CAUSE_MATCH		'm'
+#define CJO_CAUSE_TIMER		't'
+#define CJO_CAUSE_TIMEOUT	'o'
+#define CJO_CAUSE_EXIT		'x'
+#define CJO_CAUSE_GOAL		'g'
+#define CJO_CAUSE_REENTRY	'r'
+
+#define CJO_NO_TIME		DT_NOBEGIN	/* a NULL timestamp in memory */
+
+/* One published version of a journey, held in the cache. */
+typedef struct CjoVersion
+{
+	int32		version;
+	CjoGraph   *graph;			/* detoasted copy in the cache context */
+} CjoVersion;
+
+/* One journey and all its versions; versions[nversions - 1] is the latest. */
+typedef struct CjoJourney
+{
+	int32		journey_id;
+	char	   *name;
+	int			nversions;
+	CjoVersion *versions;
+} CjoJourney;
+
+/* An event being applied. */
+typedef struct CjoEvent
+{
+	int64		event_id;
+	const char *customer_id;
+	const char *name;
+	const char *channel;		/* NULL if none */
+	Jsonb	   *properties;
+	TimestampTz occurred_at;
+	TimestampTz at;				/* journey clock: least(occurred_at, now()) */
+	int			seq;			/* position in the statement */
+} CjoEvent;
+
+/* A customer's state in one journey (a cjo.journey_state row). */
+typedef struct CjoState
+{
+	int32		journey_id;
+	int32		version;
+	int32		run;
+	int32		step;
+	int16		node;
+	char		status;
+	bool		dirty;			/* must be written back */
+	TimestampTz entered_at;
+	TimestampTz node_at;
+	TimestampTz due_at;			/* CJO_NO_TIME: no timer */
+	TimestampTz ended_at;
+	TimestampTz converted_at;
+	Numeric		goal_value;		/* NULL if none */
+	int64		entry_event_id; /* 0 if unknown */
+} CjoState;
+
+/* A customer in a batch. */
+typedef struct CjoCustomer
+{
+	const char *id;
+	CjoState   *states;
+	int			nstates;
+	int			maxstates;
+	Jsonb	   *profile;		/* attributes, or NULL if no profile */
+	CjoEvent   *entry_cache;	/* last entry event loaded for a context */
+	CjoEvent   *events;			/* trigger: this customer's new events */
+	int			nevents;
+} CjoCustomer;
+
+/* cache.c */
+extern CjoJourney *cjo_journeys(int *count);
+extern const int *cjo_journeys_for_event(const char *name, int *count);
+extern CjoJourney *cjo_journey_by_id(int32 journey_id);
+extern CjoVersion *cjo_journey_version(CjoJourney *j, int32 version);
+extern bool cjo_journeys_need_context(void);
+extern void cjo_cache_pin(void);
+extern void cjo_cache_unpin(void);
+
+/* lock.c */
+extern void cjo_lock_customer(const char *customer_id);
+extern bool cjo_try_lock_customer(const char *customer_id);
+
+/* store.c */
+extern void cjo_store_load(CjoCustomer *customers, int ncustomers, bool profiles);
+extern CjoEvent *cjo_store_load_event(const char *customer_id, int64 event_id);
+extern CjoState *cjo_state_find(CjoCustomer *c, int32 journey_id);
+extern CjoState *cjo_state_add(CjoCustomer *c, int32 journey_id);
+extern void cjo_store_history(const char *customer_id, const CjoState *st, int16 from_node,
+							  int16 to_node, char cause, int16 choice, int64 event_id, TimestampTz at);
+extern void cjo_store_action(const char *customer_id, const CjoState *st, int16 node,
+							 const char *channel, const char *template_, Jsonb *payload, int64 event_id);
+extern void cjo_store_flush(CjoCustomer *customers, int ncustomers);
+extern void cjo_store_reset(void);
+
+/* condition.c */
+typedef struct CjoContext
+{
+	CjoCustomer *customer;
+	CjoEvent   *event;			/* NULL when a timer moves the customer */
+	CjoState   *state;
+	Jsonb	   *doc;			/* built on first use */
+} CjoContext;
+extern bool cjo_condition(CjoContext *cx, JsonPath *path);
+extern Jsonb *cjo_path_first(CjoContext *cx, JsonPath *path);
+
+/* engine.c */
+extern int	cjo_apply_event(CjoCustomer *c, CjoEvent *ev);
+extern bool cjo_fire_timers(CjoCustomer *c, CjoState *st, TimestampTz as_of);
+
+#endif							/* CJO_H */

@@ -1,0 +1,216 @@
+/*
+ * condition.c: evaluate jsonpath conditions against a customer's context.
+ *
+ * The context document, built once per event and journey and only when a
+ * condition or payload template needs it:
+ *   {"event":   {"name", "channel", "properties", "occurred_at"} or null,
+ *    "entry":   the event that started the current run, same shape,
+ *    "profile": cjo.customers.attributes, or {}}
+ * A predicate path ("$.event.properties.price > 10") is taken as it is, like
+ * the @@ operator, unknown counting as false; any other path is true when it
+ * yields an item, like @?.  Evaluation is silent: a structural error in the
+ * data (a missing key in strict mode, a type mismatch) makes it false.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "cjo.h"
+
+static void
+push_string(JsonbParseState **ps, const char *key, const char *value)
+{
+	JsonbValue	k,
+				v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(ps, WJB_KEY, &k);
+	if (value == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) value;
+		v.val.string.len = strlen(value);
+	}
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+/* Pushes a jsonb container as the value of key (an empty object if NULL). */
+static void
+push_container(JsonbParseState **ps, const char *key, Jsonb *value)
+{
+	JsonbValue	k,
+				v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(ps, WJB_KEY, &k);
+	if (value == NULL || JB_ROOT_IS_SCALAR(value))
+	{
+		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+		return;
+	}
+	v.type = jbvBinary;
+	v.val.binary.data = &value->root;
+	v.val.binary.len = VARSIZE(value) - VARHDRSZ;
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+static void
+push_event(JsonbParseState **ps, const char *key, const CjoEvent *ev)
+{
+	JsonbValue	k,
+				v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(ps, WJB_KEY, &k);
+	if (ev == NULL)
+	{
+		v.type = jbvNull;
+		pushJsonbValue(ps, WJB_VALUE, &v);
+		return;
+	}
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	push_string(ps, "name", ev->name);
+	push_string(ps, "channel", ev->channel);
+	push_container(ps, "properties", ev->properties);
+	push_string(ps, "occurred_at",
+				JsonEncodeDateTime(NULL, TimestampTzGetDatum(ev->occurred_at), TIMESTAMPTZOID, NULL));
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+}
+
+/* The event that started the state's current run. */
+static CjoEvent *
+entry_event(CjoContext *cx)
+{
+	CjoCustomer *c = cx->customer;
+	int64		id = cx->state ? cx->state->entry_event_id : 0;
+
+	if (id == 0)
+		return NULL;
+	if (cx->event && cx->event->event_id == id)
+		return cx->event;
+	if (c->entry_cache == NULL || c->entry_cache->event_id != id)
+		c->entry_cache = cjo_store_load_event(c->id, id);
+	return c->entry_cache;
+}
+
+static Jsonb *
+context_doc(CjoContext *cx)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue *res;
+
+	if (cx->doc)
+		return cx->doc;
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	push_event(&ps, "event", cx->event);
+	push_event(&ps, "entry", entry_event(cx));
+	push_container(&ps, "profile", cx->customer->profile);
+	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	cx->doc = JsonbValueToJsonb(res);
+	return cx->doc;
+}
+
+static Jsonb *
+empty_vars(void)
+{
+	static Jsonb *vars = NULL;
+
+	if (vars == NULL)
+	{
+		JsonbParseState *ps = NULL;
+		JsonbValue *res;
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+		res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+		vars = JsonbValueToJsonb(res);
+		MemoryContextSwitchTo(old);
+	}
+	return vars;
+}
+
+/* Calls one of the jsonb_path_* functions silently; isnull reports SQL NULL. */
+static Datum
+call_path(PGFunction fn, Jsonb *doc, JsonPath *path, bool *isnull)
+{
+	LOCAL_FCINFO(fcinfo, 4);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 4, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = JsonbPGetDatum(doc);
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = PointerGetDatum(path);
+	fcinfo->args[1].isnull = false;
+	fcinfo->args[2].value = JsonbPGetDatum(empty_vars());
+	fcinfo->args[2].isnull = false;
+	fcinfo->args[3].value = BoolGetDatum(true);
+	fcinfo->args[3].isnull = false;
+	result = fn(fcinfo);
+	*isnull = fcinfo->isnull;
+	return result;
+}
+
+static bool
+is_predicate(JsonPath *path)
+{
+	JsonPathItem item;
+
+	jspInit(&item, path);
+	switch (item.type)
+	{
+		case jpiAnd:
+		case jpiOr:
+		case jpiNot:
+		case jpiIsUnknown:
+		case jpiEqual:
+		case jpiNotEqual:
+		case jpiLess:
+		case jpiGreater:
+		case jpiLessOrEqual:
+		case jpiGreaterOrEqual:
+		case jpiExists:
+		case jpiStartsWith:
+		case jpiLikeRegex:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Is the condition true for this context?  A missing condition is true. */
+bool
+cjo_condition(CjoContext *cx, JsonPath *path)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (path == NULL)
+		return true;
+	d = call_path(is_predicate(path) ? jsonb_path_match : jsonb_path_exists,
+				  context_doc(cx), path, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+/* The first item the path yields, or NULL. */
+Jsonb *
+cjo_path_first(CjoContext *cx, JsonPath *path)
+{
+	bool		isnull;
+	Datum		d = call_path(jsonb_path_query_first, context_doc(cx), path, &isnull);
+
+	return isnull ? NULL : DatumGetJsonbP(d);
+}

@@ -1,0 +1,443 @@
+/*
+ * engine.c: move a customer through a journey graph, in memory.
+ *
+ * An event, for each journey listening to it, in this order:
+ *   1. timers of the run that fell due at or before the event fire first, so
+ *      that the outcome does not depend on when the sweep last ran;
+ *   2. an exit event ends an active run;
+ *   3. a goal event marks the run converted (within the goal's window), and
+ *      ends it if the goal says exit;
+ *   4. an active run waiting at a wait_event moves on the first awaited event
+ *      whose condition holds;
+ *   5. an entry event starts a new run in the latest version when the
+ *      re-entry policy and cooldown allow it and the event was not already
+ *      used by steps 2 and 4.
+ * Immediate nodes (action, branch, split, exit) chain at once; wait and
+ * wait_event stop with a timer.  The graph compiler refuses cycles without a
+ * wait, so a chain visits each node at most once.
+ *
+ * Every move appends a history row; every action appends an outbox row;
+ * store.c writes them when the batch ends.
+ */
+#include "postgres.h"
+
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "cjo.h"
+
+/* One version being followed, with the context for its conditions. */
+typedef struct Step
+{
+	CjoCustomer *customer;
+	CjoState   *state;
+	const CjoJourney *journey;
+	const CjoGraph *graph;
+	CjoContext	cx;
+} Step;
+
+static void
+step_init(Step *s, CjoCustomer *c, CjoState *st, const CjoJourney *j, const CjoGraph *g, CjoEvent *ev)
+{
+	s->customer = c;
+	s->state = st;
+	s->journey = j;
+	s->graph = g;
+	s->cx.customer = c;
+	s->cx.event = ev;
+	s->cx.state = st;
+	s->cx.doc = NULL;
+}
+
+/*
+ * Stable variant choice: FNV-1a (64 bit) over "journey/node/customer", the
+ * same on every machine, run and version; mapped to [0, 1) and into the
+ * cumulative weights.
+ */
+static int
+split_choose(const CjoGraph *g, const CjoNode *n, const char *journey, const char *customer)
+{
+	uint64		h = UINT64CONST(0xcbf29ce484222325);
+	const char *parts[3] = {journey, cjo_graph_str(g, n->name), customer};
+	double		total = 0,
+				u,
+				acc = 0;
+
+	for (int p = 0; p < 3; p++)
+	{
+		for (const unsigned char *s = (const unsigned char *) parts[p]; *s; s++)
+		{
+			h ^= *s;
+			h *= UINT64CONST(0x100000001b3);
+		}
+		if (p < 2)
+		{
+			h ^= '/';
+			h *= UINT64CONST(0x100000001b3);
+		}
+	}
+	for (int i = 0; i < n->nchoices; i++)
+		total += cjo_graph_choice(g, n->choices + i)->weight;
+	u = (double) (h >> 11) * (1.0 / 9007199254740992.0) * total;
+	for (int i = 0; i < n->nchoices; i++)
+	{
+		double		w = cjo_graph_choice(g, n->choices + i)->weight;
+
+		acc += w;
+		if (w > 0 && u < acc)
+			return i;
+	}
+	/* Rounding at the top end: the last variant with any weight. */
+	for (int i = n->nchoices - 1; i >= 0; i--)
+		if (cjo_graph_choice(g, n->choices + i)->weight > 0)
+			return i;
+	return 0;
+}
+
+static void
+record(Step *s, int16 from, int16 to, char cause, int16 choice, TimestampTz at)
+{
+	CjoState   *st = s->state;
+
+	st->step++;
+	st->dirty = true;
+	cjo_store_history(s->customer->id, st, from, to, cause, choice,
+					  s->cx.event ? s->cx.event->event_id : 0, at);
+}
+
+/* Builds an action's payload from its literal and {{path}} fields. */
+static Jsonb *
+build_payload(Step *s, const CjoNode *n)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue *res;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n->nchoices; i++)
+	{
+		const CjoChoice *ch = cjo_graph_choice(s->graph, n->choices + i);
+		const char *key = cjo_graph_str(s->graph, ch->label);
+		Jsonb	   *value;
+		JsonbValue	k,
+					v;
+
+		k.type = jbvString;
+		k.val.string.val = (char *) key;
+		k.val.string.len = strlen(key);
+		pushJsonbValue(&ps, WJB_KEY, &k);
+		value = ch->cond != CJO_NONE
+			? cjo_path_first(&s->cx, cjo_graph_path(s->graph, ch->cond))
+			: cjo_graph_jsonb(s->graph, ch->literal);
+		if (value == NULL)
+		{
+			v.type = jbvNull;
+			pushJsonbValue(&ps, WJB_VALUE, &v);
+		}
+		else if (JB_ROOT_IS_SCALAR(value))
+		{
+			(void) JsonbExtractScalar(&value->root, &v);
+			pushJsonbValue(&ps, WJB_VALUE, &v);
+		}
+		else
+		{
+			v.type = jbvBinary;
+			v.val.binary.data = &value->root;
+			v.val.binary.len = VARSIZE(value) - VARHDRSZ;
+			pushJsonbValue(&ps, WJB_VALUE, &v);
+		}
+	}
+	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(res);
+}
+
+/* Ends the run at its current node. */
+static void
+end_run(CjoState *st, char status, TimestampTz at)
+{
+	st->status = status;
+	st->ended_at = at;
+	st->due_at = CJO_NO_TIME;
+	st->dirty = true;
+}
+
+/* Follows immediate nodes from the current node until a wait or an exit. */
+static void
+run_chain(Step *s, TimestampTz at)
+{
+	CjoState   *st = s->state;
+	const CjoGraph *g = s->graph;
+
+	for (int guard = 0; guard <= g->nnodes; guard++)
+	{
+		const CjoNode *n = cjo_graph_node(g, st->node);
+		int			next = CJO_NONE;
+		int16		choice = -1;
+
+		switch (n->kind)
+		{
+			case CJO_NODE_WAIT:
+				st->due_at = at + n->duration;
+				return;
+			case CJO_NODE_WAIT_EVENT:
+				st->due_at = n->duration ? at + n->duration : CJO_NO_TIME;
+				return;
+			case CJO_NODE_EXIT:
+				end_run(st, CJO_COMPLETED, at);
+				return;
+			case CJO_NODE_ACTION:
+				cjo_store_action(s->customer->id, st, st->node,
+								 cjo_graph_str(g, n->channel), cjo_graph_str(g, n->template_),
+								 build_payload(s, n),
+								 s->cx.event ? s->cx.event->event_id : 0);
+				next = n->next;
+				break;
+			case CJO_NODE_BRANCH:
+				next = n->next;
+				for (int i = 0; i < n->nchoices; i++)
+				{
+					const CjoChoice *ch = cjo_graph_choice(g, n->choices + i);
+
+					if (cjo_condition(&s->cx, cjo_graph_path(g, ch->cond)))
+					{
+						next = ch->next;
+						choice = i;
+						break;
+					}
+				}
+				break;
+			case CJO_NODE_SPLIT:
+				choice = split_choose(g, n, s->journey->name, s->customer->id);
+				next = cjo_graph_choice(g, n->choices + choice)->next;
+				break;
+			default:
+				elog(ERROR, "journey \"%s\": node %d has unknown kind %d", s->journey->name, st->node, n->kind);
+		}
+		record(s, st->node, next, CJO_CAUSE_STEP, choice, at);
+		st->node = next;
+		st->node_at = at;
+		st->due_at = CJO_NO_TIME;
+	}
+	elog(ERROR, "journey \"%s\": chain did not stop at a wait", s->journey->name);
+}
+
+/* Moves the run from its node to next, then chains. */
+static void
+move_to(Step *s, int next, char cause, int16 choice, TimestampTz at)
+{
+	CjoState   *st = s->state;
+
+	record(s, st->node, next, cause, choice, at);
+	st->node = next;
+	st->node_at = at;
+	st->due_at = CJO_NO_TIME;
+	run_chain(s, at);
+}
+
+/* Fires the run's timers due at or before as_of; true if any fired. */
+static bool
+fire_due(Step *s, TimestampTz as_of)
+{
+	CjoState   *st = s->state;
+	bool		moved = false;
+
+	while (st->status == CJO_ACTIVE && st->due_at != CJO_NO_TIME && st->due_at <= as_of)
+	{
+		const CjoNode *n = cjo_graph_node(s->graph, st->node);
+		TimestampTz at = st->due_at;
+
+		s->cx.doc = NULL;
+		move_to(s, n->next, n->kind == CJO_NODE_WAIT ? CJO_CAUSE_TIMER : CJO_CAUSE_TIMEOUT, -1, at);
+		moved = true;
+	}
+	return moved;
+}
+
+/* Fires every timer of one state due at or before as_of (the sweep). */
+bool
+cjo_fire_timers(CjoCustomer *c, CjoState *st, TimestampTz as_of)
+{
+	CjoJourney *j = cjo_journey_by_id(st->journey_id);
+	CjoVersion *v;
+	Step		s;
+
+	if (j == NULL || (v = cjo_journey_version(j, st->version)) == NULL)
+		return false;
+	step_init(&s, c, st, j, v->graph, NULL);
+	return fire_due(&s, as_of);
+}
+
+/* Does the event match one of the (label, condition) choices? Returns its index or -1. */
+static int
+match_choice(Step *s, int from, int n, const CjoEvent *ev)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const CjoChoice *ch = cjo_graph_choice(s->graph, from + i);
+
+		if (strcmp(cjo_graph_str(s->graph, ch->label), ev->name) == 0 &&
+			cjo_condition(&s->cx, cjo_graph_path(s->graph, ch->cond)))
+			return i;
+	}
+	return -1;
+}
+
+/* Records a conversion if the event is this version's goal. */
+static void
+check_goal(Step *s, CjoEvent *ev, TimestampTz at)
+{
+	const CjoGraph *g = s->graph;
+	CjoState   *st = s->state;
+	Jsonb	   *value;
+
+	if (g->goal_event == CJO_NONE || st->converted_at != CJO_NO_TIME ||
+		strcmp(cjo_graph_str(g, g->goal_event), ev->name) != 0)
+		return;
+	if (g->goal_within && at > st->entered_at + g->goal_within)
+		return;
+	if (!cjo_condition(&s->cx, cjo_graph_path(g, g->goal_cond)))
+		return;
+	st->converted_at = at;
+	st->goal_value = NULL;
+	if (g->goal_value != CJO_NONE &&
+		(value = cjo_path_first(&s->cx, cjo_graph_path(g, g->goal_value))) != NULL)
+	{
+		JsonbValue	v;
+
+		/* Only a JSON number is a value; anything else leaves goal_value NULL. */
+		if (JsonbExtractScalar(&value->root, &v) && v.type == jbvNumeric)
+			st->goal_value = v.val.numeric;
+	}
+	record(s, st->node, CJO_NONE, CJO_CAUSE_GOAL, -1, at);
+	if (g->goal_exit && st->status == CJO_ACTIVE)
+		end_run(st, CJO_CONVERTED, at);
+}
+
+/* Starts a new run of the latest version at its start node. */
+static void
+enter(Step *s, CjoState *st, CjoEvent *ev, TimestampTz at)
+{
+	if (st->run > 0 && st->status == CJO_ACTIVE)
+	{
+		/* Re-entry policy "always": the current run ends where it is. */
+		record(s, st->node, CJO_NONE, CJO_CAUSE_REENTRY, -1, at);
+	}
+	st->version = s->journey->versions[s->journey->nversions - 1].version;
+	st->run++;
+	st->step = 0;
+	st->status = CJO_ACTIVE;
+	st->entered_at = at;
+	st->node_at = at;
+	st->due_at = CJO_NO_TIME;
+	st->ended_at = CJO_NO_TIME;
+	st->converted_at = CJO_NO_TIME;
+	st->goal_value = NULL;
+	st->entry_event_id = ev->event_id;
+	st->node = 0;
+	st->dirty = true;
+	record(s, CJO_NONE, 0, CJO_CAUSE_ENTRY, -1, at);
+	run_chain(s, at);
+}
+
+/* May this event start a new run, given the previous one? */
+static bool
+may_enter(const CjoGraph *latest, const CjoState *st, TimestampTz at)
+{
+	if (st == NULL || st->run == 0)
+		return true;
+	switch (latest->reentry)
+	{
+		case CJO_REENTRY_NEVER:
+			return false;
+		case CJO_REENTRY_AFTER_EXIT:
+			if (st->status == CJO_ACTIVE)
+				return false;
+			break;
+		case CJO_REENTRY_ALWAYS:
+			break;
+	}
+	return latest->cooldown == 0 || at >= st->entered_at + latest->cooldown;
+}
+
+/* Applies one event to one journey. */
+static void
+apply_to_journey(CjoCustomer *c, CjoJourney *j, CjoEvent *ev)
+{
+	CjoState   *st = cjo_state_find(c, j->journey_id);
+	const CjoGraph *latest = j->versions[j->nversions - 1].graph;
+	bool		used = false;
+	TimestampTz at = ev->at;
+	Step		s;
+
+	if (st)
+	{
+		CjoVersion *v = cjo_journey_version(j, st->version);
+
+		if (v == NULL)
+			return;				/* its version was deleted: leave it alone */
+		step_init(&s, c, st, j, v->graph, ev);
+		if (at < st->node_at)
+			at = st->node_at;	/* a late event never moves a run back in time */
+
+		if (st->status == CJO_ACTIVE)
+		{
+			(void) fire_due(&s, at);
+			s.cx.doc = NULL;
+		}
+		if (st->status == CJO_ACTIVE && s.graph->nexits > 0 &&
+			match_choice(&s, s.graph->exits, s.graph->nexits, ev) >= 0)
+		{
+			record(&s, st->node, CJO_NONE, CJO_CAUSE_EXIT, -1, at);
+			end_run(st, CJO_EXITED, at);
+			used = true;
+		}
+		check_goal(&s, ev, at);
+		if (st->status == CJO_ACTIVE)
+		{
+			const CjoNode *n = cjo_graph_node(s.graph, st->node);
+
+			if (n->kind == CJO_NODE_WAIT_EVENT)
+			{
+				int			i = match_choice(&s, n->choices, n->nchoices, ev);
+
+				if (i >= 0)
+				{
+					move_to(&s, cjo_graph_choice(s.graph, n->choices + i)->next, CJO_CAUSE_MATCH, i, at);
+					used = true;
+				}
+			}
+		}
+	}
+
+	if (!used && strcmp(cjo_graph_str(latest, latest->entry_event), ev->name) == 0 &&
+		may_enter(latest, st, at))
+	{
+		CjoState	probe;
+
+		/* The entry condition sees the event, the profile, and this event as entry. */
+		memset(&probe, 0, sizeof(probe));
+		probe.entry_event_id = ev->event_id;
+		step_init(&s, c, &probe, j, latest, ev);
+		if (!cjo_condition(&s.cx, cjo_graph_path(latest, latest->entry_cond)))
+			return;
+		if (st == NULL)
+			st = cjo_state_add(c, j->journey_id);
+		step_init(&s, c, st, j, latest, ev);
+		enter(&s, st, ev, at);
+	}
+}
+
+/* Applies one event to every journey listening to it; returns how many. */
+int
+cjo_apply_event(CjoCustomer *c, CjoEvent *ev)
+{
+	int			njourneys;
+	CjoJourney *journeys = cjo_journeys(&njourneys);
+	int			n;
+	const int  *listeners = cjo_journeys_for_event(ev->name, &n);
+
+	for (int i = 0; i < n; i++)
+		apply_to_journey(c, &journeys[listeners[i]], ev);
+	return n;
+}

@@ -1,0 +1,147 @@
+/*
+ * graph.h: the compiled journey graph (the cjo.journey type).
+ *
+ * A journey document (JSON) is validated and compiled once, at publish time,
+ * into one flat varlena: a header, an array of nodes, an array of choices
+ * (branch cases, split variants, awaited events, exit events) and a data area
+ * holding NUL-terminated strings and MAXALIGNed varlena blobs (jsonpath
+ * conditions, jsonb literals).  Every reference inside is an offset from the
+ * start of the varlena, so a graph read from disk (or from the cache) is used
+ * in place: no parsing on the hot path.
+ *
+ * Nodes are numbered in graph order: breadth first from the start node, each
+ * node's successors in document order.  The numbering is part of the format,
+ * since states and history store node indexes.
+ */
+#ifndef CJO_GRAPH_H
+#define CJO_GRAPH_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/jsonb.h"
+#include "utils/jsonpath.h"
+
+#define CJO_GRAPH_FORMAT	1
+
+/* Node kinds. */
+typedef enum CjoNodeKind
+{
+	CJO_NODE_ACTION = 1,
+	CJO_NODE_WAIT,
+	CJO_NODE_WAIT_EVENT,
+	CJO_NODE_BRANCH,
+	CJO_NODE_SPLIT,
+	CJO_NODE_EXIT
+} CjoNodeKind;
+
+/* Re-entry policies. */
+typedef enum CjoReentry
+{
+	CJO_REENTRY_NEVER = 0,
+	CJO_REENTRY_AFTER_EXIT,
+	CJO_REENTRY_ALWAYS
+} CjoReentry;
+
+#define CJO_NONE	(-1)		/* no node / no offset */
+
+/*
+ * One outgoing choice: a branch case (cond, next), a split variant (label,
+ * weight, next, control), an awaited event (label = event name, cond, next),
+ * an exit event (label, cond), or a payload field (label = key, cond = path
+ * or CJO_NONE, literal = jsonb value or CJO_NONE).
+ */
+typedef struct CjoChoice
+{
+	int32		label;			/* string offset or CJO_NONE */
+	int32		cond;			/* jsonpath offset or CJO_NONE */
+	int32		literal;		/* jsonb offset or CJO_NONE */
+	int32		next;			/* node index or CJO_NONE */
+	float8		weight;			/* split weight */
+	bool		control;		/* split: the control variant */
+	char		pad[7];
+} CjoChoice;
+
+typedef struct CjoNode
+{
+	uint8		kind;			/* CjoNodeKind */
+	uint8		reserved;
+	uint16		nchoices;		/* cases, variants, events, payload fields */
+	int32		name;			/* string offset */
+	int32		next;			/* next, else, or time-out next; CJO_NONE if none */
+	int32		choices;		/* index of the first choice */
+	int64		duration;		/* wait duration or time-out, microseconds; 0 = none */
+	int32		channel;		/* action: string offset */
+	int32		template_;		/* action: string offset */
+	int32		description;	/* string offset or CJO_NONE */
+	int32		pad;
+} CjoNode;
+
+typedef struct CjoGraph
+{
+	int32		vl_len_;		/* varlena header */
+	uint16		format;			/* CJO_GRAPH_FORMAT */
+	uint16		reserved;
+	int32		nnodes;
+	int32		nchoices;
+	int32		nodes_off;		/* offset of CjoNode[nnodes] */
+	int32		choices_off;	/* offset of CjoChoice[nchoices] */
+	int32		name;			/* string offset */
+	int32		description;	/* string offset or CJO_NONE */
+	int32		entry_event;	/* string offset */
+	int32		entry_cond;		/* jsonpath offset or CJO_NONE */
+	int32		reentry;		/* CjoReentry */
+	int64		cooldown;		/* microseconds, 0 = none */
+	int32		exits;			/* index of the first exit-event choice */
+	int32		nexits;
+	int32		goal_event;		/* string offset or CJO_NONE (no goal) */
+	int32		goal_cond;		/* jsonpath offset or CJO_NONE */
+	int32		goal_value;		/* jsonpath offset or CJO_NONE */
+	int32		goal_exit;		/* bool */
+	int64		goal_within;	/* microseconds, 0 = unlimited */
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} CjoGraph;
+
+#define DatumGetCjoGraphP(X)	((CjoGraph *) PG_DETOAST_DATUM(X))
+#define PG_GETARG_CJO_GRAPH_P(n)	DatumGetCjoGraphP(PG_GETARG_DATUM(n))
+#define PG_RETURN_CJO_GRAPH_P(x)	PG_RETURN_POINTER(x)
+
+/* Accessors: every offset is from the start of the graph. */
+static inline const char *
+cjo_graph_str(const CjoGraph *g, int32 off)
+{
+	return off == CJO_NONE ? NULL : (const char *) g + off;
+}
+
+static inline JsonPath *
+cjo_graph_path(const CjoGraph *g, int32 off)
+{
+	return off == CJO_NONE ? NULL : (JsonPath *) ((const char *) g + off);
+}
+
+static inline Jsonb *
+cjo_graph_jsonb(const CjoGraph *g, int32 off)
+{
+	return off == CJO_NONE ? NULL : (Jsonb *) ((const char *) g + off);
+}
+
+static inline const CjoNode *
+cjo_graph_node(const CjoGraph *g, int32 i)
+{
+	return (const CjoNode *) ((const char *) g + g->nodes_off) + i;
+}
+
+static inline const CjoChoice *
+cjo_graph_choice(const CjoGraph *g, int32 i)
+{
+	return (const CjoChoice *) ((const char *) g + g->choices_off) + i;
+}
+
+/* graph_compile.c */
+extern CjoGraph *cjo_graph_compile(const char *json, int len);
+
+/* graph_output.c */
+extern char *cjo_graph_to_json(const CjoGraph *g);
+extern const char *cjo_node_kind_name(int kind);
+
+#endif							/* CJO_GRAPH_H */

@@ -1,0 +1,481 @@
+/*
+ * store.c: read and write customers' journey data with a few statements
+ * per batch.
+ *
+ * Reads take every customer of a batch at once (customer_id = ANY($1)).
+ * Writes are buffered in memory, column by column, and sent as one
+ * INSERT ... SELECT FROM unnest($1, $2, ...) per table when the batch ends,
+ * so the cost per row is an array element, not a statement.  Plans are
+ * prepared once per backend.  Every statement names only the customers of
+ * the batch, which is what a distributed (per-customer sharded) deployment
+ * needs.
+ *
+ * All functions here expect SPI to be connected by the caller (trigger.c,
+ * advance.c) and keep the caller's memory context current.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "cjo.h"
+
+#define MAX_COLS 16
+
+/* Rows buffered for one multi-row statement. */
+typedef struct RowBuf
+{
+	const char *sql;
+	int			ncols;
+	Oid			types[MAX_COLS];
+	SPIPlanPtr	plan;
+	int			nrows;
+	int			cap;
+	Datum	   *values;			/* nrows x ncols, row-major */
+	bool	   *nulls;
+} RowBuf;
+
+static RowBuf history_buf = {
+	"INSERT INTO cjo.history (customer_id, journey_id, version, run, step, from_node, to_node,"
+	" cause, choice, event_id, at)"
+	" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	11, {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, INT2OID, CHAROID, INT2OID, INT8OID, TIMESTAMPTZOID}
+};
+
+static RowBuf action_buf = {
+	"INSERT INTO cjo.actions (customer_id, journey_id, version, run, node, channel, template,"
+	" payload, event_id)"
+	" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	9, {TEXTOID, INT4OID, INT4OID, INT4OID, INT2OID, TEXTOID, TEXTOID, JSONBOID, INT8OID}
+};
+
+static RowBuf state_buf = {
+	"INSERT INTO cjo.journey_state AS s (customer_id, journey_id, version, run, step, node, status,"
+	" entered_at, node_at, due_at, ended_at, converted_at, goal_value, entry_event_id)"
+	" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+	" ON CONFLICT (customer_id, journey_id) DO UPDATE SET"
+	"  version = excluded.version, run = excluded.run, step = excluded.step, node = excluded.node,"
+	"  status = excluded.status, entered_at = excluded.entered_at, node_at = excluded.node_at,"
+	"  due_at = excluded.due_at, ended_at = excluded.ended_at, converted_at = excluded.converted_at,"
+	"  goal_value = excluded.goal_value, entry_event_id = excluded.entry_event_id",
+	14, {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, CHAROID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, INT8OID}
+};
+
+/* Prepares a statement once per backend; arguments are arrays of the column types. */
+static SPIPlanPtr
+prepare(const char *sql, int nargs, const Oid *types, bool arrays)
+{
+	Oid			argtypes[MAX_COLS];
+	SPIPlanPtr	plan;
+
+	for (int i = 0; i < nargs; i++)
+		argtypes[i] = arrays ? get_array_type(types[i]) : types[i];
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/* Runs a prepared plan, keeping the caller's memory context current. */
+static void
+execute(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only, int expect)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			ret = SPI_execute_plan(plan, args, nulls, read_only, 0);
+
+	MemoryContextSwitchTo(cxt);
+	if (ret != expect)
+		elog(ERROR, "cjo statement failed: %s", SPI_result_code_string(ret));
+}
+
+static Datum
+text_array(const char **values, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(values[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static int
+customer_cmp(const void *key, const void *elem)
+{
+	return strcmp((const char *) key, ((const CjoCustomer *) elem)->id);
+}
+
+static CjoCustomer *
+find_customer(CjoCustomer *customers, int n, const char *id)
+{
+	return bsearch(id, customers, n, sizeof(CjoCustomer), customer_cmp);
+}
+
+static TimestampTz
+get_time(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? CJO_NO_TIME : DatumGetTimestampTz(d);
+}
+
+/* The state of a customer in a journey, or NULL. */
+CjoState *
+cjo_state_find(CjoCustomer *c, int32 journey_id)
+{
+	for (int i = 0; i < c->nstates; i++)
+		if (c->states[i].journey_id == journey_id)
+			return &c->states[i];
+	return NULL;
+}
+
+/* A new, empty state (run 0) of a customer in a journey. */
+CjoState *
+cjo_state_add(CjoCustomer *c, int32 journey_id)
+{
+	CjoState   *st;
+
+	if (c->nstates == c->maxstates)
+	{
+		c->maxstates = Max(4, c->maxstates * 2);
+		c->states = c->states ? repalloc(c->states, sizeof(CjoState) * c->maxstates)
+			: palloc(sizeof(CjoState) * c->maxstates);
+	}
+	st = &c->states[c->nstates++];
+	memset(st, 0, sizeof(*st));
+	st->journey_id = journey_id;
+	st->due_at = st->ended_at = st->converted_at = CJO_NO_TIME;
+	return st;
+}
+
+/*
+ * Loads the journey states (and, if asked, the profiles) of customers,
+ * which must be sorted by id.
+ */
+void
+cjo_store_load(CjoCustomer *customers, int n, bool profiles)
+{
+	static SPIPlanPtr states_plan = NULL;
+	static SPIPlanPtr profiles_plan = NULL;
+	const char **ids = palloc(sizeof(char *) * Max(n, 1));
+	Datum		arg;
+	Oid			textoid = TEXTOID;
+
+	if (n == 0)
+		return;
+	for (int i = 0; i < n; i++)
+		ids[i] = customers[i].id;
+	arg = text_array(ids, n);
+
+	if (states_plan == NULL)
+		states_plan = prepare("SELECT customer_id, journey_id, version, run, step, node, status,"
+							  " entered_at, node_at, due_at, ended_at, converted_at, goal_value,"
+							  " entry_event_id"
+							  " FROM cjo.journey_state WHERE customer_id = ANY ($1)",
+							  1, &textoid, true);
+	execute(states_plan, &arg, NULL, false, SPI_OK_SELECT);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *id = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		CjoCustomer *c = find_customer(customers, n, id);
+		CjoState   *st;
+		Datum		d;
+
+		if (c == NULL)
+			continue;			/* a collation-equal but byte-different id */
+		st = cjo_state_add(c, DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull)));
+		st->version = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		st->run = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		st->step = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		st->node = DatumGetInt16(SPI_getbinval(tup, desc, 6, &isnull));
+		st->status = DatumGetChar(SPI_getbinval(tup, desc, 7, &isnull));
+		st->entered_at = get_time(tup, desc, 8);
+		st->node_at = get_time(tup, desc, 9);
+		st->due_at = get_time(tup, desc, 10);
+		st->ended_at = get_time(tup, desc, 11);
+		st->converted_at = get_time(tup, desc, 12);
+		d = SPI_getbinval(tup, desc, 13, &isnull);
+		st->goal_value = isnull ? NULL : DatumGetNumericCopy(d);
+		d = SPI_getbinval(tup, desc, 14, &isnull);
+		st->entry_event_id = isnull ? 0 : DatumGetInt64(d);
+		st->dirty = false;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	if (!profiles)
+		return;
+	if (profiles_plan == NULL)
+		profiles_plan = prepare("SELECT customer_id, attributes FROM cjo.customers"
+								" WHERE customer_id = ANY ($1)", 1, &textoid, true);
+	execute(profiles_plan, &arg, NULL, false, SPI_OK_SELECT);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *id = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		CjoCustomer *c = find_customer(customers, n, id);
+		Datum		d = SPI_getbinval(tup, desc, 2, &isnull);
+
+		if (c && !isnull)
+			c->profile = DatumGetJsonbPCopy(d);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* Loads one event of a customer (the entry event of a run), or NULL. */
+CjoEvent *
+cjo_store_load_event(const char *customer_id, int64 event_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		args[2];
+	CjoEvent   *ev = NULL;
+
+	if (plan == NULL)
+	{
+		Oid			types[2] = {TEXTOID, INT8OID};
+
+		plan = prepare("SELECT name, channel, properties, occurred_at FROM cjo.events"
+					   " WHERE customer_id = $1 AND event_id = $2", 2, types, false);
+	}
+	args[0] = CStringGetTextDatum(customer_id);
+	args[1] = Int64GetDatum(event_id);
+	execute(plan, args, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+
+		ev = palloc0(sizeof(CjoEvent));
+		ev->event_id = event_id;
+		ev->customer_id = customer_id;
+		ev->name = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		ev->channel = isnull ? NULL : TextDatumGetCString(d);
+		ev->properties = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 3, &isnull));
+		ev->occurred_at = ev->at = get_time(tup, desc, 4);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return ev;
+}
+
+/* Appends one row to a buffer. */
+static void
+rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls)
+{
+	if (b->nrows == b->cap)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		b->cap = Max(64, b->cap * 2);
+		b->values = b->values ? repalloc(b->values, sizeof(Datum) * b->cap * b->ncols)
+			: palloc(sizeof(Datum) * b->cap * b->ncols);
+		b->nulls = b->nulls ? repalloc(b->nulls, sizeof(bool) * b->cap * b->ncols)
+			: palloc(sizeof(bool) * b->cap * b->ncols);
+		MemoryContextSwitchTo(old);
+	}
+	memcpy(b->values + b->nrows * b->ncols, values, sizeof(Datum) * b->ncols);
+	memcpy(b->nulls + b->nrows * b->ncols, nulls, sizeof(bool) * b->ncols);
+	b->nrows++;
+}
+
+/* Sends a buffer's rows as one statement of column arrays, and empties it. */
+static void
+rowbuf_flush(RowBuf *b)
+{
+	Datum		args[MAX_COLS];
+	Datum	   *col;
+	bool	   *colnulls;
+
+	if (b->nrows == 0)
+		return;
+	if (b->plan == NULL)
+		b->plan = prepare(b->sql, b->ncols, b->types, true);
+	col = palloc(sizeof(Datum) * b->nrows);
+	colnulls = palloc(sizeof(bool) * b->nrows);
+	for (int c = 0; c < b->ncols; c++)
+	{
+		int16		typlen;
+		bool		byval;
+		char		align;
+		int			dims[1] = {b->nrows};
+		int			lbs[1] = {1};
+
+		get_typlenbyvalalign(b->types[c], &typlen, &byval, &align);
+		for (int r = 0; r < b->nrows; r++)
+		{
+			col[r] = b->values[r * b->ncols + c];
+			colnulls[r] = b->nulls[r * b->ncols + c];
+		}
+		args[c] = PointerGetDatum(construct_md_array(col, colnulls, 1, dims, lbs, b->types[c],
+													 typlen, byval, align));
+	}
+	b->nrows = 0;
+	execute(b->plan, args, NULL, false, SPI_OK_INSERT);
+	if (b->cap > 65536)
+	{
+		/* Don't keep a huge batch's buffers for the life of the backend. */
+		pfree(b->values);
+		pfree(b->nulls);
+		b->values = NULL;
+		b->nulls = NULL;
+		b->cap = 0;
+	}
+}
+
+/* Forgets buffered rows left by a batch that failed; keeps the allocation. */
+static void
+rowbuf_reset(RowBuf *b)
+{
+	b->nrows = 0;
+}
+
+/* Buffers one history row. */
+void
+cjo_store_history(const char *customer_id, const CjoState *st, int16 from_node, int16 to_node,
+				  char cause, int16 choice, int64 event_id, TimestampTz at)
+{
+	Datum		v[11];
+	bool		n[11] = {0};
+
+	v[0] = PointerGetDatum(customer_id);	/* converted to text at flush */
+	v[1] = Int32GetDatum(st->journey_id);
+	v[2] = Int32GetDatum(st->version);
+	v[3] = Int32GetDatum(st->run);
+	v[4] = Int32GetDatum(st->step);
+	v[5] = Int16GetDatum(from_node);
+	n[5] = from_node < 0;
+	v[6] = Int16GetDatum(to_node);
+	n[6] = to_node < 0;
+	v[7] = CharGetDatum(cause);
+	v[8] = Int16GetDatum(choice);
+	n[8] = choice < 0;
+	v[9] = Int64GetDatum(event_id);
+	n[9] = event_id == 0;
+	v[10] = TimestampTzGetDatum(at);
+	rowbuf_add(&history_buf, v, n);
+}
+
+/* Buffers one outbox row. */
+void
+cjo_store_action(const char *customer_id, const CjoState *st, int16 node, const char *channel,
+				 const char *template_, Jsonb *payload, int64 event_id)
+{
+	Datum		v[9];
+	bool		n[9] = {0};
+
+	v[0] = PointerGetDatum(customer_id);
+	v[1] = Int32GetDatum(st->journey_id);
+	v[2] = Int32GetDatum(st->version);
+	v[3] = Int32GetDatum(st->run);
+	v[4] = Int16GetDatum(node);
+	v[5] = PointerGetDatum(channel);
+	v[6] = PointerGetDatum(template_);
+	v[7] = JsonbPGetDatum(payload);
+	v[8] = Int64GetDatum(event_id);
+	n[8] = event_id == 0;
+	rowbuf_add(&action_buf, v, n);
+}
+
+/* Turns the C strings buffered in column col into text datums. */
+static void
+strings_to_text(RowBuf *b, int col)
+{
+	for (int r = 0; r < b->nrows; r++)
+		if (!b->nulls[r * b->ncols + col])
+			b->values[r * b->ncols + col] =
+				CStringGetTextDatum((const char *) DatumGetPointer(b->values[r * b->ncols + col]));
+}
+
+static Datum
+time_datum(TimestampTz t, bool *isnull)
+{
+	*isnull = (t == CJO_NO_TIME);
+	return TimestampTzGetDatum(t);
+}
+
+/* Writes the changed states, the history and the actions of a batch. */
+void
+cjo_store_flush(CjoCustomer *customers, int ncustomers)
+{
+	List	   *channels = NIL;
+	ListCell   *lc;
+
+	for (int i = 0; i < ncustomers; i++)
+		for (int s = 0; s < customers[i].nstates; s++)
+		{
+			CjoState   *st = &customers[i].states[s];
+			Datum		v[14];
+			bool		n[14] = {0};
+
+			if (!st->dirty || st->run == 0)
+				continue;
+			v[0] = PointerGetDatum(customers[i].id);
+			v[1] = Int32GetDatum(st->journey_id);
+			v[2] = Int32GetDatum(st->version);
+			v[3] = Int32GetDatum(st->run);
+			v[4] = Int32GetDatum(st->step);
+			v[5] = Int16GetDatum(st->node);
+			v[6] = CharGetDatum(st->status);
+			v[7] = TimestampTzGetDatum(st->entered_at);
+			v[8] = TimestampTzGetDatum(st->node_at);
+			v[9] = time_datum(st->due_at, &n[9]);
+			v[10] = time_datum(st->ended_at, &n[10]);
+			v[11] = time_datum(st->converted_at, &n[11]);
+			v[12] = NumericGetDatum(st->goal_value);
+			n[12] = st->goal_value == NULL;
+			v[13] = Int64GetDatum(st->entry_event_id);
+			n[13] = st->entry_event_id == 0;
+			rowbuf_add(&state_buf, v, n);
+			st->dirty = false;
+		}
+
+	strings_to_text(&state_buf, 0);
+	strings_to_text(&history_buf, 0);
+	strings_to_text(&action_buf, 0);
+	strings_to_text(&action_buf, 5);
+	strings_to_text(&action_buf, 6);
+
+	/* One notification per channel that got new work. */
+	for (int r = 0; r < action_buf.nrows; r++)
+	{
+		text	   *ch = DatumGetTextPP(action_buf.values[r * action_buf.ncols + 5]);
+		char	   *name = text_to_cstring(ch);
+		bool		seen = false;
+
+		foreach(lc, channels)
+			if (strcmp(lfirst(lc), name) == 0)
+				seen = true;
+		if (!seen)
+			channels = lappend(channels, name);
+	}
+
+	rowbuf_flush(&state_buf);
+	rowbuf_flush(&history_buf);
+	rowbuf_flush(&action_buf);
+	foreach(lc, channels)
+		Async_Notify("cjo_actions", lfirst(lc));
+}
+
+/* Drops anything buffered: called when a batch starts. */
+void
+cjo_store_reset(void)
+{
+	rowbuf_reset(&state_buf);
+	rowbuf_reset(&history_buf);
+	rowbuf_reset(&action_buf);
+}

@@ -1,0 +1,191 @@
+/*
+ * trigger.c: the statement-level AFTER INSERT trigger on cjo.events.
+ *
+ * One call per INSERT or COPY statement, with the new rows in a transition
+ * table.  Rows whose event name no active journey listens to are passed over
+ * after one lookup.  The others are sorted by customer and time and applied
+ * in chunks of customers: lock the chunk's customers (in id order), load
+ * their states and profiles in one statement each, move them in memory,
+ * write states, history and actions back in one statement each.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "cjo.h"
+
+PG_FUNCTION_INFO_V1(cjo_events_advance);
+
+/* Customers per chunk: bounds memory and the size of each statement. */
+#define CHUNK_CUSTOMERS 2000
+
+extern bool cjo_enabled;
+
+static int
+event_cmp(const void *a, const void *b)
+{
+	const CjoEvent *x = a;
+	const CjoEvent *y = b;
+	int			c = strcmp(x->customer_id, y->customer_id);
+
+	if (c != 0)
+		return c;
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->seq - y->seq;
+}
+
+static int
+attnum(TupleDesc desc, const char *name)
+{
+	int			n = SPI_fnumber(desc, name);
+
+	if (n <= 0)
+		elog(ERROR, "cjo.events has no column \"%s\"", name);
+	return n;
+}
+
+/* Reads the relevant new events out of the transition table. */
+static CjoEvent *
+read_events(TriggerData *td, int *count)
+{
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	int			a_id = attnum(desc, "event_id"),
+				a_customer = attnum(desc, "customer_id"),
+				a_name = attnum(desc, "name"),
+				a_channel = attnum(desc, "channel"),
+				a_props = attnum(desc, "properties"),
+				a_time = attnum(desc, "occurred_at");
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int			n = 0,
+				cap = 1024,
+				seq = 0;
+	CjoEvent   *events = palloc(sizeof(CjoEvent) * cap);
+
+	tuplestore_rescan(td->tg_newtable);
+	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
+	{
+		bool		isnull;
+		char	   *name = TextDatumGetCString(slot_getattr(slot, a_name, &isnull));
+		int			nlisteners;
+		CjoEvent   *ev;
+		Datum		d;
+
+		seq++;
+		(void) cjo_journeys_for_event(name, &nlisteners);
+		if (nlisteners == 0)
+		{
+			pfree(name);
+			continue;
+		}
+		if (n == cap)
+		{
+			cap *= 2;
+			events = repalloc_huge(events, sizeof(CjoEvent) * cap);
+		}
+		ev = &events[n++];
+		ev->seq = seq;
+		ev->name = name;
+		ev->event_id = DatumGetInt64(slot_getattr(slot, a_id, &isnull));
+		ev->customer_id = TextDatumGetCString(slot_getattr(slot, a_customer, &isnull));
+		d = slot_getattr(slot, a_channel, &isnull);
+		ev->channel = isnull ? NULL : TextDatumGetCString(d);
+		d = slot_getattr(slot, a_props, &isnull);
+		ev->properties = isnull ? NULL : DatumGetJsonbPCopy(d);
+		ev->occurred_at = DatumGetTimestampTz(slot_getattr(slot, a_time, &isnull));
+		ev->at = Min(ev->occurred_at, now);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	*count = n;
+	return events;
+}
+
+/* Applies the events of customers [from, to) of a sorted customer array. */
+static void
+process_chunk(CjoCustomer *customers, int n)
+{
+	for (int i = 0; i < n; i++)
+		cjo_lock_customer(customers[i].id);
+	cjo_store_load(customers, n, cjo_journeys_need_context());
+	for (int i = 0; i < n; i++)
+		for (int e = 0; e < customers[i].nevents; e++)
+			(void) cjo_apply_event(&customers[i], &customers[i].events[e]);
+	cjo_store_flush(customers, n);
+}
+
+/* The trigger: advances every customer of the new events. */
+Datum
+cjo_events_advance(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	MemoryContext batch_cxt,
+				chunk_cxt,
+				old;
+	CjoEvent   *events;
+	int			nevents;
+	int			njourneys;
+	int			start = 0;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
+		td->tg_newtable == NULL)
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+						errmsg("cjo.events_advance() must be an AFTER INSERT statement trigger with a NEW TABLE")));
+	if (!cjo_enabled)
+		return PointerGetDatum(NULL);
+	(void) cjo_journeys(&njourneys);
+	if (njourneys == 0)
+		return PointerGetDatum(NULL);
+
+	cjo_cache_pin();
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "cjo events batch", ALLOCSET_DEFAULT_SIZES);
+	chunk_cxt = AllocSetContextCreate(batch_cxt, "cjo events chunk", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(batch_cxt);
+	events = read_events(td, &nevents);
+	if (nevents == 0)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(batch_cxt);
+		cjo_cache_unpin();
+		return PointerGetDatum(NULL);
+	}
+	qsort(events, nevents, sizeof(CjoEvent), event_cmp);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(chunk_cxt);
+	cjo_store_reset();
+	while (start < nevents)
+	{
+		CjoCustomer *customers = palloc0(sizeof(CjoCustomer) * CHUNK_CUSTOMERS);
+		int			n = 0;
+		int			e = start;
+
+		/* Take whole customers until the chunk is full. */
+		while (e < nevents && n < CHUNK_CUSTOMERS)
+		{
+			CjoCustomer *c = &customers[n++];
+
+			c->id = events[e].customer_id;
+			c->events = &events[e];
+			while (e < nevents && strcmp(events[e].customer_id, c->id) == 0)
+				e++;
+			c->nevents = &events[e] - c->events;
+		}
+		process_chunk(customers, n);
+		start = e;
+		MemoryContextReset(chunk_cxt);
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(batch_cxt);
+	cjo_cache_unpin();
+	return PointerGetDatum(NULL);
+}
