@@ -50,6 +50,13 @@ CREATE FUNCTION cjo.journey_nodes(graph cjo.journey,
 COMMENT ON FUNCTION cjo.journey_nodes(cjo.journey) IS
     'The nodes of a journey graph in graph order (breadth first from the start node): index, name, type and the nodes it can lead to';
 
+CREATE FUNCTION cjo.journey_choices(graph cjo.journey,
+    OUT node_index integer, OUT choice integer, OUT label text, OUT next_node text, OUT control boolean)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'cjo_journey_choices' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cjo.journey_choices(cjo.journey) IS
+    'The choices of branch, split and wait_event nodes: case number, variant name or awaited event, the node it leads to, and whether it is the control variant';
+
 ------------------------------------------------------------------------------
 -- Journeys and their published versions.
 ------------------------------------------------------------------------------
@@ -436,6 +443,23 @@ COMMENT ON COLUMN cjo.journey_nodes.node IS 'Node name';
 COMMENT ON COLUMN cjo.journey_nodes.node_type IS 'action, wait, wait_event, branch, split or exit';
 COMMENT ON COLUMN cjo.journey_nodes.next_nodes IS 'Names of the nodes this node can lead to';
 
+CREATE VIEW cjo.journey_choices AS
+SELECT j.journey_id, j.name AS journey, v.version, c.node_index, n.node, c.choice, c.label, c.next_node, c.control
+  FROM cjo.journeys j
+  JOIN cjo.journey_versions v USING (journey_id)
+ CROSS JOIN LATERAL cjo.journey_choices(v.graph) c
+  JOIN LATERAL cjo.journey_nodes(v.graph) n ON n.node_index = c.node_index;
+COMMENT ON VIEW cjo.journey_choices IS 'Every case, variant and awaited event of every journey version';
+COMMENT ON COLUMN cjo.journey_choices.journey_id IS 'The journey';
+COMMENT ON COLUMN cjo.journey_choices.journey IS 'Journey name';
+COMMENT ON COLUMN cjo.journey_choices.version IS 'Journey version';
+COMMENT ON COLUMN cjo.journey_choices.node_index IS 'Index of the branch, split or wait_event node';
+COMMENT ON COLUMN cjo.journey_choices.node IS 'Its name';
+COMMENT ON COLUMN cjo.journey_choices.choice IS 'Position of the choice, from 0 (history.choice)';
+COMMENT ON COLUMN cjo.journey_choices.label IS 'case N, the variant name, or the awaited event name';
+COMMENT ON COLUMN cjo.journey_choices.next_node IS 'The node the choice leads to';
+COMMENT ON COLUMN cjo.journey_choices.control IS 'True for the control variant of a split';
+
 CREATE FUNCTION cjo.status_name("char") RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
 $$ SELECT CASE $1 WHEN 'a' THEN 'active' WHEN 'c' THEN 'completed' WHEN 'x' THEN 'exited'
@@ -474,13 +498,14 @@ COMMENT ON COLUMN cjo.customer_journeys.goal_value IS 'Value of the goal event';
 CREATE VIEW cjo.transitions AS
 SELECT h.customer_id, j.name AS journey, h.version, h.run, h.step,
        f.node AS from_node, t.node AS to_node, cjo.cause_name(h.cause) AS cause,
-       CASE WHEN h.choice IS NOT NULL THEN
-            coalesce(f.node_type, '') || ' choice ' || h.choice END AS choice,
+       c.label AS choice,
        h.event_id, e.name AS event, h.at
   FROM cjo.history h
   JOIN cjo.journeys j USING (journey_id)
   LEFT JOIN cjo.journey_nodes f ON f.journey_id = h.journey_id AND f.version = h.version AND f.node_index = h.from_node
   LEFT JOIN cjo.journey_nodes t ON t.journey_id = h.journey_id AND t.version = h.version AND t.node_index = h.to_node
+  LEFT JOIN cjo.journey_choices c ON c.journey_id = h.journey_id AND c.version = h.version
+                                  AND c.node_index = h.from_node AND c.choice = h.choice
   LEFT JOIN cjo.events e ON e.customer_id = h.customer_id AND e.event_id = h.event_id;
 COMMENT ON VIEW cjo.transitions IS 'Every recorded transition with node and event names';
 COMMENT ON COLUMN cjo.transitions.customer_id IS 'The customer';
@@ -491,7 +516,7 @@ COMMENT ON COLUMN cjo.transitions.step IS 'Position within the run, from 1';
 COMMENT ON COLUMN cjo.transitions.from_node IS 'Node left (NULL on entry)';
 COMMENT ON COLUMN cjo.transitions.to_node IS 'Node reached (NULL when leaving the journey or for a goal)';
 COMMENT ON COLUMN cjo.transitions.cause IS 'entry, step, event, timer, timeout, exit, goal or reentry';
-COMMENT ON COLUMN cjo.transitions.choice IS 'Which case, variant or awaited event was taken, counted from 0';
+COMMENT ON COLUMN cjo.transitions.choice IS 'The branch case (case 1, ...), split variant name or awaited event name taken; NULL for else, time-outs and plain steps';
 COMMENT ON COLUMN cjo.transitions.event_id IS 'The causing event (NULL for timers)';
 COMMENT ON COLUMN cjo.transitions.event IS 'Name of the causing event';
 COMMENT ON COLUMN cjo.transitions.at IS 'Journey time of the transition';

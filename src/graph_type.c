@@ -21,6 +21,7 @@ PG_FUNCTION_INFO_V1(cjo_journey_recv);
 PG_FUNCTION_INFO_V1(cjo_journey_send);
 PG_FUNCTION_INFO_V1(cjo_journey_name);
 PG_FUNCTION_INFO_V1(cjo_journey_nodes);
+PG_FUNCTION_INFO_V1(cjo_journey_choices);
 
 /* Text input: a journey document. */
 Datum
@@ -109,6 +110,41 @@ cjo_journey_nodes(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(cjo_node_kind_name(n->kind));
 		values[3] = PointerGetDatum(construct_array(next, nnext, TEXTOID, -1, false, TYPALIGN_INT));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * The choices of every node: branch cases ("case 1", ...), split variants
+ * (their names), awaited events (event names), with the node each leads to.
+ */
+Datum
+cjo_journey_choices(PG_FUNCTION_ARGS)
+{
+	CjoGraph   *g = PG_GETARG_CJO_GRAPH_P(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < g->nnodes; i++)
+	{
+		const CjoNode *n = cjo_graph_node(g, i);
+
+		if (n->kind != CJO_NODE_BRANCH && n->kind != CJO_NODE_SPLIT && n->kind != CJO_NODE_WAIT_EVENT)
+			continue;
+		for (int j = 0; j < n->nchoices; j++)
+		{
+			const CjoChoice *ch = cjo_graph_choice(g, n->choices + j);
+			Datum		values[5];
+			bool		nulls[5] = {false, false, false, false, false};
+
+			values[0] = Int32GetDatum(i);
+			values[1] = Int32GetDatum(j);
+			values[2] = CStringGetTextDatum(n->kind == CJO_NODE_BRANCH ? psprintf("case %d", j + 1)
+											: cjo_graph_str(g, ch->label));
+			values[3] = CStringGetTextDatum(cjo_graph_str(g, cjo_graph_node(g, ch->next)->name));
+			values[4] = BoolGetDatum(ch->control);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
 	}
 	return (Datum) 0;
 }
