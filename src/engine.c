@@ -52,9 +52,9 @@ step_init(Step *s, CjoCustomer *c, CjoState *st, const CjoJourney *j, const CjoG
 }
 
 /*
- * Stable variant choice: FNV-1a (64 bit) over "journey/node/customer", the
- * same on every machine, run and version; mapped to [0, 1) and into the
- * cumulative weights.
+ * Stable variant choice: FNV-1a (64 bit) over "journey/node/customer", mixed
+ * by murmur3's 64-bit finaliser; the same on every machine, run and version.
+ * Mapped to [0, 1) and into the cumulative weights.
  */
 static int
 split_choose(const CjoGraph *g, const CjoNode *n, const char *journey, const char *customer)
@@ -78,6 +78,12 @@ split_choose(const CjoGraph *g, const CjoNode *n, const char *journey, const cha
 			h *= UINT64CONST(0x100000001b3);
 		}
 	}
+	/* FNV's high bits mix poorly for similar keys: finish with murmur3's fmix64. */
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
 	for (int i = 0; i < n->nchoices; i++)
 		total += cjo_graph_choice(g, n->choices + i)->weight;
 	u = (double) (h >> 11) * (1.0 / 9007199254740992.0) * total;
