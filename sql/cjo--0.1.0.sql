@@ -182,8 +182,8 @@ CREATE TABLE cjo.history (
     event_id    bigint,
     at          timestamptz NOT NULL
 );
+-- One index only: each one costs every event.  Analytics scan the table.
 CREATE INDEX history_customer ON cjo.history (customer_id, journey_id, run, step);
-CREATE INDEX history_node ON cjo.history (journey_id, version, to_node);
 COMMENT ON TABLE cjo.history IS 'Every transition of every customer, in order; read it through cjo.transitions';
 COMMENT ON COLUMN cjo.history.customer_id IS 'The customer';
 COMMENT ON COLUMN cjo.history.journey_id IS 'The journey';
@@ -287,6 +287,16 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.cjo_publish(cjo.journey) IS
     'Validates, compiles and publishes a journey document; returns the new version number (1 for a new name). New entries go to the new version; customers inside older versions finish there';
+
+CREATE FUNCTION @extschema@.cjo_publish(definition text) RETURNS integer
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT @extschema@.cjo_publish(definition::cjo.journey) $$;
+COMMENT ON FUNCTION @extschema@.cjo_publish(text) IS 'cjo_publish() for a document held as text (e.g. built with format())';
+
+CREATE FUNCTION @extschema@.cjo_publish(definition jsonb) RETURNS integer
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT @extschema@.cjo_publish(definition::cjo.journey) $$;
+COMMENT ON FUNCTION @extschema@.cjo_publish(jsonb) IS 'cjo_publish() for a document held as jsonb (e.g. built with jsonb_build_object())';
 
 CREATE FUNCTION @extschema@.cjo_archive(journey_name text) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS

@@ -32,7 +32,7 @@ customer_cmp(const void *a, const void *b)
 
 /* Fires the due timers of one page of customers; returns how many states moved. */
 static int64
-sweep_page(CjoCustomer *customers, int n, TimestampTz as_of)
+sweep_page(CjoCustomer *customers, int n, TimestampTz as_of, MemoryContext scratch)
 {
 	int			locked = 0;
 	int64		moved = 0;
@@ -40,7 +40,7 @@ sweep_page(CjoCustomer *customers, int n, TimestampTz as_of)
 	qsort(customers, n, sizeof(CjoCustomer), customer_cmp);
 	for (int i = 0; i < n; i++)
 	{
-		if (i > 0 && strcmp(customers[i].id, customers[locked - 1].id) == 0)
+		if (i > 0 && strcmp(customers[i].id, customers[i - 1].id) == 0)
 			continue;			/* several due journeys of one customer */
 		if (cjo_try_lock_customer(customers[i].id))
 			customers[locked++] = customers[i];
@@ -48,8 +48,15 @@ sweep_page(CjoCustomer *customers, int n, TimestampTz as_of)
 	cjo_store_load(customers, locked, cjo_journeys_need_context());
 	for (int i = 0; i < locked; i++)
 		for (int s = 0; s < customers[i].nstates; s++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(scratch);
+
 			if (cjo_fire_timers(&customers[i], &customers[i].states[s], as_of))
 				moved++;
+			MemoryContextSwitchTo(old);
+			cjo_forget_scratch(&customers[i]);
+			MemoryContextReset(scratch);
+		}
 	cjo_store_flush(customers, locked);
 	return moved;
 }
@@ -62,6 +69,7 @@ cjo_advance(PG_FUNCTION_ARGS)
 	TimestampTz as_of = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
 	text	   *only = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
 	MemoryContext page_cxt,
+				scratch_cxt,
 				old;
 	int64		moved = 0;
 	Datum		args[5];
@@ -74,6 +82,7 @@ cjo_advance(PG_FUNCTION_ARGS)
 	cjo_cache_pin();
 
 	page_cxt = AllocSetContextCreate(CurrentMemoryContext, "cjo sweep page", ALLOCSET_DEFAULT_SIZES);
+	scratch_cxt = AllocSetContextCreate(CurrentMemoryContext, "cjo sweep scratch", ALLOCSET_DEFAULT_SIZES);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (page_plan == NULL)
@@ -117,6 +126,7 @@ cjo_advance(PG_FUNCTION_ARGS)
 			bool		isnull;
 
 			customers[r].id = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+			customers[r].cxt = page_cxt;
 			if (r == n - 1)
 			{
 				/* The page's last key: the next page starts after it. */
@@ -129,7 +139,7 @@ cjo_advance(PG_FUNCTION_ARGS)
 			}
 		}
 		SPI_freetuptable(SPI_tuptable);
-		moved += sweep_page(customers, (int) n, as_of);
+		moved += sweep_page(customers, (int) n, as_of, scratch_cxt);
 		MemoryContextReset(page_cxt);
 		if (n < PAGE_SIZE)
 			break;
@@ -137,6 +147,7 @@ cjo_advance(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 	MemoryContextDelete(page_cxt);
+	MemoryContextDelete(scratch_cxt);
 	cjo_cache_unpin();
 	PG_RETURN_INT64(moved);
 }

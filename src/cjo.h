@@ -97,8 +97,12 @@ typedef struct CjoCustomer
 	CjoState   *states;
 	int			nstates;
 	int			maxstates;
+	MemoryContext cxt;			/* where the customer's lasting data lives */
 	Jsonb	   *profile;		/* attributes, or NULL if no profile */
 	CjoEvent   *entry_cache;	/* last entry event loaded for a context */
+	Jsonb	   *doc;			/* last context document built ... */
+	const CjoEvent *doc_event;	/* ... for this event ... */
+	int64		doc_entry;		/* ... and this entry event */
 	CjoEvent   *events;			/* trigger: this customer's new events */
 	int			nevents;
 } CjoCustomer;
@@ -118,7 +122,7 @@ extern bool cjo_try_lock_customer(const char *customer_id);
 
 /* store.c */
 extern void cjo_store_load(CjoCustomer *customers, int ncustomers, bool profiles);
-extern CjoEvent *cjo_store_load_event(const char *customer_id, int64 event_id);
+extern CjoEvent *cjo_store_load_event(CjoCustomer *c, int64 event_id);
 extern CjoState *cjo_state_find(CjoCustomer *c, int32 journey_id);
 extern CjoState *cjo_state_add(CjoCustomer *c, int32 journey_id);
 extern void cjo_store_history(const char *customer_id, const CjoState *st, int16 from_node,
@@ -134,7 +138,6 @@ typedef struct CjoContext
 	CjoCustomer *customer;
 	CjoEvent   *event;			/* NULL when a timer moves the customer */
 	CjoState   *state;
-	Jsonb	   *doc;			/* built on first use */
 } CjoContext;
 extern bool cjo_condition(CjoContext *cx, JsonPath *path);
 extern Jsonb *cjo_path_first(CjoContext *cx, JsonPath *path);
@@ -142,5 +145,6 @@ extern Jsonb *cjo_path_first(CjoContext *cx, JsonPath *path);
 /* engine.c */
 extern int	cjo_apply_event(CjoCustomer *c, CjoEvent *ev);
 extern bool cjo_fire_timers(CjoCustomer *c, CjoState *st, TimestampTz as_of);
+extern void cjo_forget_scratch(CjoCustomer *c);
 
 #endif							/* CJO_H */

@@ -103,25 +103,33 @@ entry_event(CjoContext *cx)
 	if (cx->event && cx->event->event_id == id)
 		return cx->event;
 	if (c->entry_cache == NULL || c->entry_cache->event_id != id)
-		c->entry_cache = cjo_store_load_event(c->id, id);
+		c->entry_cache = cjo_store_load_event(c, id);
 	return c->entry_cache;
 }
 
+/*
+ * The context document, reused while the event and entry event stay the
+ * same (an event's entry conditions in several journeys share one).
+ */
 static Jsonb *
 context_doc(CjoContext *cx)
 {
+	CjoCustomer *c = cx->customer;
+	int64		entry = cx->state ? cx->state->entry_event_id : 0;
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
 
-	if (cx->doc)
-		return cx->doc;
+	if (c->doc && c->doc_event == cx->event && c->doc_entry == entry)
+		return c->doc;
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_event(&ps, "event", cx->event);
 	push_event(&ps, "entry", entry_event(cx));
 	push_container(&ps, "profile", cx->customer->profile);
 	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	cx->doc = JsonbValueToJsonb(res);
-	return cx->doc;
+	c->doc = JsonbValueToJsonb(res);
+	c->doc_event = cx->event;
+	c->doc_entry = entry;
+	return c->doc;
 }
 
 static Jsonb *

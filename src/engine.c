@@ -48,7 +48,27 @@ step_init(Step *s, CjoCustomer *c, CjoState *st, const CjoJourney *j, const CjoG
 	s->cx.customer = c;
 	s->cx.event = ev;
 	s->cx.state = st;
-	s->cx.doc = NULL;
+}
+
+/*
+ * Forgets what was built in the scratch memory of one event or timer; the
+ * caller resets that memory next.
+ */
+void
+cjo_forget_scratch(CjoCustomer *c)
+{
+	c->doc = NULL;
+	c->doc_event = NULL;
+}
+
+/* Copies a varlena into the customer's lasting memory. */
+static void *
+keep(CjoCustomer *c, const void *v)
+{
+	void	   *copy = MemoryContextAlloc(c->cxt, VARSIZE(v));
+
+	memcpy(copy, v, VARSIZE(v));
+	return copy;
 }
 
 /*
@@ -195,7 +215,7 @@ run_chain(Step *s, TimestampTz at)
 			case CJO_NODE_ACTION:
 				cjo_store_action(s->customer->id, st, st->node,
 								 cjo_graph_str(g, n->channel), cjo_graph_str(g, n->template_),
-								 build_payload(s, n),
+								 keep(s->customer, build_payload(s, n)),
 								 s->cx.event ? s->cx.event->event_id : 0);
 				next = n->next;
 				break;
@@ -246,17 +266,20 @@ static bool
 fire_due(Step *s, TimestampTz as_of)
 {
 	CjoState   *st = s->state;
+	CjoEvent   *ev = s->cx.event;
 	bool		moved = false;
 
+	/* A timer that fell due before an event fired without it. */
+	s->cx.event = NULL;
 	while (st->status == CJO_ACTIVE && st->due_at != CJO_NO_TIME && st->due_at <= as_of)
 	{
 		const CjoNode *n = cjo_graph_node(s->graph, st->node);
 		TimestampTz at = st->due_at;
 
-		s->cx.doc = NULL;
 		move_to(s, n->next, n->kind == CJO_NODE_WAIT ? CJO_CAUSE_TIMER : CJO_CAUSE_TIMEOUT, -1, at);
 		moved = true;
 	}
+	s->cx.event = ev;
 	return moved;
 }
 
@@ -313,7 +336,7 @@ check_goal(Step *s, CjoEvent *ev, TimestampTz at)
 
 		/* Only a JSON number is a value; anything else leaves goal_value NULL. */
 		if (JsonbExtractScalar(&value->root, &v) && v.type == jbvNumeric)
-			st->goal_value = v.val.numeric;
+			st->goal_value = keep(s->customer, v.val.numeric);
 	}
 	record(s, st->node, CJO_NONE, CJO_CAUSE_GOAL, -1, at);
 	if (g->goal_exit && st->status == CJO_ACTIVE)
@@ -387,10 +410,7 @@ apply_to_journey(CjoCustomer *c, CjoJourney *j, CjoEvent *ev)
 			at = st->node_at;	/* a late event never moves a run back in time */
 
 		if (st->status == CJO_ACTIVE)
-		{
 			(void) fire_due(&s, at);
-			s.cx.doc = NULL;
-		}
 		if (st->status == CJO_ACTIVE && s.graph->nexits > 0 &&
 			match_choice(&s, s.graph->exits, s.graph->nexits, ev) >= 0)
 		{

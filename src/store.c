@@ -148,7 +148,7 @@ cjo_state_add(CjoCustomer *c, int32 journey_id)
 	{
 		c->maxstates = Max(4, c->maxstates * 2);
 		c->states = c->states ? repalloc(c->states, sizeof(CjoState) * c->maxstates)
-			: palloc(sizeof(CjoState) * c->maxstates);
+			: MemoryContextAlloc(c->cxt, sizeof(CjoState) * c->maxstates);
 	}
 	st = &c->states[c->nstates++];
 	memset(st, 0, sizeof(*st));
@@ -237,8 +237,10 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 
 /* Loads one event of a customer (the entry event of a run), or NULL. */
 CjoEvent *
-cjo_store_load_event(const char *customer_id, int64 event_id)
+cjo_store_load_event(CjoCustomer *c, int64 event_id)
 {
+	const char *customer_id = c->id;
+	MemoryContext old;
 	static SPIPlanPtr plan = NULL;
 	Datum		args[2];
 	CjoEvent   *ev = NULL;
@@ -253,6 +255,7 @@ cjo_store_load_event(const char *customer_id, int64 event_id)
 	args[0] = CStringGetTextDatum(customer_id);
 	args[1] = Int64GetDatum(event_id);
 	execute(plan, args, NULL, true, SPI_OK_SELECT);
+	old = MemoryContextSwitchTo(c->cxt);
 	if (SPI_processed > 0)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
@@ -269,6 +272,7 @@ cjo_store_load_event(const char *customer_id, int64 event_id)
 		ev->properties = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 3, &isnull));
 		ev->occurred_at = ev->at = get_time(tup, desc, 4);
 	}
+	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	return ev;
 }

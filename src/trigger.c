@@ -23,7 +23,7 @@
 PG_FUNCTION_INFO_V1(cjo_events_advance);
 
 /* Customers per chunk: bounds memory and the size of each statement. */
-#define CHUNK_CUSTOMERS 2000
+#define CHUNK_CUSTOMERS 500
 
 extern bool cjo_enabled;
 
@@ -107,16 +107,27 @@ read_events(TriggerData *td, int *count)
 	return events;
 }
 
-/* Applies the events of customers [from, to) of a sorted customer array. */
+/*
+ * Applies the events of a chunk of customers (sorted by id).  Each event's
+ * scratch memory (context documents, jsonpath evaluation) is freed as soon
+ * as the event is done; what lasts goes to the customer's memory.
+ */
 static void
-process_chunk(CjoCustomer *customers, int n)
+process_chunk(CjoCustomer *customers, int n, MemoryContext scratch)
 {
 	for (int i = 0; i < n; i++)
 		cjo_lock_customer(customers[i].id);
 	cjo_store_load(customers, n, cjo_journeys_need_context());
 	for (int i = 0; i < n; i++)
 		for (int e = 0; e < customers[i].nevents; e++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(scratch);
+
 			(void) cjo_apply_event(&customers[i], &customers[i].events[e]);
+			MemoryContextSwitchTo(old);
+			cjo_forget_scratch(&customers[i]);
+			MemoryContextReset(scratch);
+		}
 	cjo_store_flush(customers, n);
 }
 
@@ -127,6 +138,7 @@ cjo_events_advance(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	MemoryContext batch_cxt,
 				chunk_cxt,
+				scratch_cxt,
 				old;
 	CjoEvent   *events;
 	int			nevents;
@@ -147,6 +159,7 @@ cjo_events_advance(PG_FUNCTION_ARGS)
 	cjo_cache_pin();
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "cjo events batch", ALLOCSET_DEFAULT_SIZES);
 	chunk_cxt = AllocSetContextCreate(batch_cxt, "cjo events chunk", ALLOCSET_DEFAULT_SIZES);
+	scratch_cxt = AllocSetContextCreate(batch_cxt, "cjo event scratch", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(batch_cxt);
 	events = read_events(td, &nevents);
 	if (nevents == 0)
@@ -174,12 +187,13 @@ cjo_events_advance(PG_FUNCTION_ARGS)
 			CjoCustomer *c = &customers[n++];
 
 			c->id = events[e].customer_id;
+			c->cxt = chunk_cxt;
 			c->events = &events[e];
 			while (e < nevents && strcmp(events[e].customer_id, c->id) == 0)
 				e++;
 			c->nevents = &events[e] - c->events;
 		}
-		process_chunk(customers, n);
+		process_chunk(customers, n, scratch_cxt);
 		start = e;
 		MemoryContextReset(chunk_cxt);
 	}
