@@ -549,45 +549,42 @@ COMMENT ON FUNCTION @extschema@.cjo_explain(text) IS
     'How a customer got where they are: every transition in every journey, in order; the last row of the current run carries the current status';
 
 CREATE VIEW cjo.node_stats AS
-WITH visits AS (
+WITH runs AS (
+    -- One row per run: the node it is at (or ended at), and whether it converted.
+    SELECT h.customer_id, h.journey_id, h.version, h.run,
+           (array_agg(coalesce(h.to_node, h.from_node) ORDER BY h.step DESC))[1] AS last_node,
+           bool_or(h.cause = 'g') AS converted
+      FROM cjo.history h
+     GROUP BY h.customer_id, h.journey_id, h.version, h.run
+), positions AS (
+    SELECT r.journey_id, r.version, r.last_node AS node,
+           count(*) FILTER (WHERE s.run = r.run AND s.status = 'a') AS waiting,
+           count(*) FILTER (WHERE NOT (s.run = r.run AND s.status = 'a')) AS ended,
+           count(*) FILTER (WHERE NOT (s.run = r.run AND s.status = 'a') AND NOT r.converted) AS dropped
+      FROM runs r
+      JOIN cjo.journey_state s ON s.customer_id = r.customer_id AND s.journey_id = r.journey_id
+     GROUP BY 1, 2, 3
+), visits AS (
     SELECT journey_id, version, to_node AS node, count(DISTINCT (customer_id, run)) AS entered
       FROM cjo.history
      WHERE to_node IS NOT NULL
      GROUP BY 1, 2, 3
-), here AS (
-    SELECT journey_id, version, node,
-           count(*) FILTER (WHERE status = 'a') AS waiting,
-           count(*) FILTER (WHERE status <> 'a' AND converted_at IS NULL) AS dropped
-      FROM cjo.journey_state
-     GROUP BY 1, 2, 3
-), ended_runs AS (
-    -- Runs replaced by a re-entry ended where their last node was.
-    SELECT journey_id, version, from_node AS node, count(*) AS dropped
-      FROM cjo.history h
-     WHERE cause = 'r'
-       AND NOT EXISTS (SELECT 1 FROM cjo.history g
-                        WHERE g.customer_id = h.customer_id AND g.journey_id = h.journey_id
-                          AND g.run = h.run AND g.cause = 'g')
-     GROUP BY 1, 2, 3
 ), goals AS (
-    SELECT journey_id, version, from_node AS node, count(*) AS converted, sum(v) AS goal_value
-      FROM (SELECT h.journey_id, h.version, h.from_node, h.customer_id, h.run,
-                   NULL::numeric AS v
-              FROM cjo.history h WHERE h.cause = 'g') g
+    SELECT journey_id, version, from_node AS node, count(*) AS converted
+      FROM cjo.history
+     WHERE cause = 'g'
      GROUP BY 1, 2, 3
 )
 SELECT n.journey, n.version, n.node_index, n.node, n.node_type,
        coalesce(vi.entered, 0) AS entered,
-       coalesce(he.waiting, 0) AS waiting,
-       coalesce(vi.entered, 0) - coalesce(he.waiting, 0)
-         - coalesce(he.dropped, 0) - coalesce(er.dropped, 0) AS moved_on,
-       coalesce(he.dropped, 0) + coalesce(er.dropped, 0) AS dropped,
-       coalesce(go.converted, 0) AS converted
+       coalesce(p.waiting, 0) AS waiting,
+       coalesce(vi.entered, 0) - coalesce(p.waiting, 0) - coalesce(p.ended, 0) AS moved_on,
+       coalesce(p.dropped, 0) AS dropped,
+       coalesce(g.converted, 0) AS converted
   FROM cjo.journey_nodes n
   LEFT JOIN visits vi ON vi.journey_id = n.journey_id AND vi.version = n.version AND vi.node = n.node_index
-  LEFT JOIN here he ON he.journey_id = n.journey_id AND he.version = n.version AND he.node = n.node_index
-  LEFT JOIN ended_runs er ON er.journey_id = n.journey_id AND er.version = n.version AND er.node = n.node_index
-  LEFT JOIN goals go ON go.journey_id = n.journey_id AND go.version = n.version AND go.node = n.node_index;
+  LEFT JOIN positions p ON p.journey_id = n.journey_id AND p.version = n.version AND p.node = n.node_index
+  LEFT JOIN goals g ON g.journey_id = n.journey_id AND g.version = n.version AND g.node = n.node_index;
 COMMENT ON VIEW cjo.node_stats IS 'Funnel per journey version and node: who entered each node, waits there now, moved on, dropped off there, or reached the goal while there';
 COMMENT ON COLUMN cjo.node_stats.journey IS 'Journey name';
 COMMENT ON COLUMN cjo.node_stats.version IS 'Journey version';
@@ -596,8 +593,8 @@ COMMENT ON COLUMN cjo.node_stats.node IS 'Node name';
 COMMENT ON COLUMN cjo.node_stats.node_type IS 'Node type';
 COMMENT ON COLUMN cjo.node_stats.entered IS 'Customer runs that reached the node';
 COMMENT ON COLUMN cjo.node_stats.waiting IS 'Customers at the node now (active)';
-COMMENT ON COLUMN cjo.node_stats.moved_on IS 'Runs that reached the node and went on to another node';
-COMMENT ON COLUMN cjo.node_stats.dropped IS 'Runs that ended at the node without reaching the goal (exit node, exit event, or replaced by re-entry)';
+COMMENT ON COLUMN cjo.node_stats.moved_on IS 'Runs that reached the node and went on to another node (entered - waiting - runs that ended here)';
+COMMENT ON COLUMN cjo.node_stats.dropped IS 'Runs that ended at the node without reaching the goal: at an exit node, by an exit event, or restarted by re-entry';
 COMMENT ON COLUMN cjo.node_stats.converted IS 'Runs that reached the goal while at the node';
 
 ------------------------------------------------------------------------------
