@@ -152,7 +152,7 @@ CREATE TABLE cjo.journey_state (
     PRIMARY KEY (customer_id, journey_id)
 );
 -- The sweep reads only what is due: its cost follows due timers, not waiters.
-CREATE INDEX journey_state_due ON cjo.journey_state (due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX journey_state_due ON cjo.journey_state (due_at, customer_id, journey_id) WHERE due_at IS NOT NULL;
 COMMENT ON TABLE cjo.journey_state IS 'Where each customer is in each journey (one row per customer and journey, reused by re-entry); read it through cjo.customer_journeys';
 COMMENT ON COLUMN cjo.journey_state.customer_id IS 'The customer';
 COMMENT ON COLUMN cjo.journey_state.journey_id IS 'The journey';

@@ -12,7 +12,9 @@
 
 #include <math.h>
 
+#include "common/jsonapi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -862,6 +864,62 @@ layout_graph(Compiler *c, const int *order)
 	return g;
 }
 
+/* Keys seen in each enclosing object, innermost first. */
+typedef struct KeyCheck
+{
+	List	   *levels;			/* List of List of char * */
+} KeyCheck;
+
+static void
+keys_object_start(void *state)
+{
+	KeyCheck   *kc = state;
+
+	kc->levels = lcons(NIL, kc->levels);
+}
+
+static void
+keys_object_end(void *state)
+{
+	KeyCheck   *kc = state;
+
+	kc->levels = list_delete_first(kc->levels);
+}
+
+static void
+keys_field_start(void *state, char *fname, bool isnull)
+{
+	KeyCheck   *kc = state;
+	List	   *keys = linitial(kc->levels);
+	ListCell   *lc;
+
+	foreach(lc, keys)
+		if (strcmp(lfirst(lc), fname) == 0)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+							errmsg("journey document: key \"%s\" appears twice in one object", fname),
+							errhint("JSON objects keep only one value per key; give each node a distinct name.")));
+	linitial(kc->levels) = lappend(keys, fname);
+}
+
+/*
+ * Rejects duplicate keys, which jsonb would silently collapse (two nodes of
+ * the same name would lose one).  Syntax errors are left to jsonb_in.
+ */
+static void
+reject_duplicate_keys(char *text, int len)
+{
+	KeyCheck	kc = {NIL};
+	JsonSemAction sem;
+	JsonLexContext *lex = makeJsonLexContextCstringLen(text, len, GetDatabaseEncoding(), true);
+
+	memset(&sem, 0, sizeof(sem));
+	sem.semstate = &kc;
+	sem.object_start = keys_object_start;
+	sem.object_end = keys_object_end;
+	sem.object_field_start = keys_field_start;
+	(void) pg_parse_json(lex, &sem);
+}
+
 /* Validates and compiles a journey document. */
 CjoGraph *
 cjo_graph_compile(const char *json, int len)
@@ -872,6 +930,7 @@ cjo_graph_compile(const char *json, int len)
 	int		   *order;
 
 	memset(&c, 0, sizeof(c));
+	reject_duplicate_keys(text, len);
 	doc = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
 	if (!JB_ROOT_IS_OBJECT(doc))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
