@@ -106,7 +106,6 @@ cjo_advance(PG_FUNCTION_ARGS)
 	args[4] = Int32GetDatum(PG_INT32_MIN);
 
 	old = MemoryContextSwitchTo(page_cxt);
-	cjo_store_reset();
 	for (;;)
 	{
 		CjoCustomer *customers;

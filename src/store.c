@@ -297,30 +297,36 @@ rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls)
 	b->nrows++;
 }
 
-/* Sends a buffer's rows as one statement of column arrays, and empties it. */
+/*
+ * Sends a buffer's rows as one statement of column arrays, and empties it.
+ * The buffer is emptied before the statement runs: a trigger of the user's on
+ * a cjo table may insert events, and that nested batch must find the buffers
+ * free rather than write (or lose) ours.
+ */
 static void
 rowbuf_flush(RowBuf *b)
 {
 	Datum		args[MAX_COLS];
 	Datum	   *col;
 	bool	   *colnulls;
+	int			nrows = b->nrows;
 
-	if (b->nrows == 0)
+	if (nrows == 0)
 		return;
 	if (b->plan == NULL)
 		b->plan = prepare(b->sql, b->ncols, b->types, true);
-	col = palloc(sizeof(Datum) * b->nrows);
-	colnulls = palloc(sizeof(bool) * b->nrows);
+	col = palloc(sizeof(Datum) * nrows);
+	colnulls = palloc(sizeof(bool) * nrows);
 	for (int c = 0; c < b->ncols; c++)
 	{
 		int16		typlen;
 		bool		byval;
 		char		align;
-		int			dims[1] = {b->nrows};
+		int			dims[1] = {nrows};
 		int			lbs[1] = {1};
 
 		get_typlenbyvalalign(b->types[c], &typlen, &byval, &align);
-		for (int r = 0; r < b->nrows; r++)
+		for (int r = 0; r < nrows; r++)
 		{
 			col[r] = b->values[r * b->ncols + c];
 			colnulls[r] = b->nulls[r * b->ncols + c];
@@ -329,7 +335,6 @@ rowbuf_flush(RowBuf *b)
 													 typlen, byval, align));
 	}
 	b->nrows = 0;
-	execute(b->plan, args, NULL, false, SPI_OK_INSERT);
 	if (b->cap > 65536)
 	{
 		/* Don't keep a huge batch's buffers for the life of the backend. */
@@ -339,6 +344,7 @@ rowbuf_flush(RowBuf *b)
 		b->nulls = NULL;
 		b->cap = 0;
 	}
+	execute(b->plan, args, NULL, false, SPI_OK_INSERT);
 }
 
 /* Forgets buffered rows left by a batch that failed; keeps the allocation. */
@@ -475,7 +481,7 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 		Async_Notify("cjo_actions", lfirst(lc));
 }
 
-/* Drops anything buffered: called when a batch starts. */
+/* Drops anything a failed batch left buffered: called when a transaction aborts. */
 void
 cjo_store_reset(void)
 {

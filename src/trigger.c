@@ -174,7 +174,6 @@ cjo_events_advance(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(chunk_cxt);
-	cjo_store_reset();
 	while (start < nevents)
 	{
 		CjoCustomer *customers = palloc0(sizeof(CjoCustomer) * CHUNK_CUSTOMERS);
