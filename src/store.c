@@ -4,8 +4,10 @@
  *
  * Reads take every customer of a batch at once (customer_id = ANY($1)).
  * Writes are buffered in memory, column by column, and sent as one
- * INSERT ... SELECT FROM unnest($1, $2, ...) per table when the batch ends,
- * so the cost per row is an array element, not a statement.  Plans are
+ * INSERT ... SELECT unnest($1), unnest($2), ... per table when the batch
+ * ends, so the cost per row is an array element, not a statement.  (Set
+ * functions in the select list stream their rows; unnest() in FROM would
+ * first copy them all into a tuplestore.)  Plans are
  * prepared once per backend.  Every statement names only the customers of
  * the batch, which is what a distributed (per-customer sharded) deployment
  * needs.
@@ -44,21 +46,24 @@ typedef struct RowBuf
 static RowBuf history_buf = {
 	"INSERT INTO cjo.history (customer_id, journey_id, version, run, step, from_node, to_node,"
 	" cause, choice, event_id, at)"
-	" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7),"
+	" unnest($8), unnest($9), unnest($10), unnest($11)",
 	11, {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, INT2OID, CHAROID, INT2OID, INT8OID, TIMESTAMPTZOID}
 };
 
 static RowBuf action_buf = {
 	"INSERT INTO cjo.actions (customer_id, journey_id, version, run, node, channel, template,"
 	" payload, event_id)"
-	" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7),"
+	" unnest($8), unnest($9)",
 	9, {TEXTOID, INT4OID, INT4OID, INT4OID, INT2OID, TEXTOID, TEXTOID, JSONBOID, INT8OID}
 };
 
 static RowBuf state_buf = {
 	"INSERT INTO cjo.journey_state AS s (customer_id, journey_id, version, run, step, node, status,"
 	" entered_at, node_at, due_at, ended_at, converted_at, goal_value, entry_event_id)"
-	" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7),"
+	" unnest($8), unnest($9), unnest($10), unnest($11), unnest($12), unnest($13), unnest($14)"
 	" ON CONFLICT (customer_id, journey_id) DO UPDATE SET"
 	"  version = excluded.version, run = excluded.run, step = excluded.step, node = excluded.node,"
 	"  status = excluded.status, entered_at = excluded.entered_at, node_at = excluded.node_at,"
