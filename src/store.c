@@ -44,23 +44,25 @@ typedef struct RowBuf
 } RowBuf;
 
 static RowBuf history_buf = {
-	"INSERT INTO cjo.history (customer_id, journey_id, version, run, step, from_node, to_node,"
+	.sql = "INSERT INTO cjo.history (customer_id, journey_id, version, run, step, from_node, to_node,"
 	" cause, choice, event_id, at)"
 	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7),"
 	" unnest($8), unnest($9), unnest($10), unnest($11)",
-	11, {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, INT2OID, CHAROID, INT2OID, INT8OID, TIMESTAMPTZOID}
+	.ncols = 11,
+	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, INT2OID, CHAROID, INT2OID, INT8OID, TIMESTAMPTZOID}
 };
 
 static RowBuf action_buf = {
-	"INSERT INTO cjo.actions (customer_id, journey_id, version, run, node, channel, template,"
+	.sql = "INSERT INTO cjo.actions (customer_id, journey_id, version, run, node, channel, template,"
 	" payload, event_id)"
 	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7),"
 	" unnest($8), unnest($9)",
-	9, {TEXTOID, INT4OID, INT4OID, INT4OID, INT2OID, TEXTOID, TEXTOID, JSONBOID, INT8OID}
+	.ncols = 9,
+	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT2OID, TEXTOID, TEXTOID, JSONBOID, INT8OID}
 };
 
 static RowBuf state_buf = {
-	"INSERT INTO cjo.journey_state AS s (customer_id, journey_id, version, run, step, node, status,"
+	.sql = "INSERT INTO cjo.journey_state AS s (customer_id, journey_id, version, run, step, node, status,"
 	" entered_at, node_at, due_at, ended_at, converted_at, goal_value, entry_event_id)"
 	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7),"
 	" unnest($8), unnest($9), unnest($10), unnest($11), unnest($12), unnest($13), unnest($14)"
@@ -69,7 +71,8 @@ static RowBuf state_buf = {
 	"  status = excluded.status, entered_at = excluded.entered_at, node_at = excluded.node_at,"
 	"  due_at = excluded.due_at, ended_at = excluded.ended_at, converted_at = excluded.converted_at,"
 	"  goal_value = excluded.goal_value, entry_event_id = excluded.entry_event_id",
-	14, {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, CHAROID, TIMESTAMPTZOID,
+	.ncols = 14,
+	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, CHAROID, TIMESTAMPTZOID,
 	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, INT8OID}
 };
 
