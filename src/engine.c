@@ -12,6 +12,8 @@
  *   5. an entry event starts a new run in the latest version when the
  *      re-entry policy and cooldown allow it and the event was not already
  *      used by steps 2 and 4.
+ * An event that happened before the customer's current run began (it
+ * arrived late) is ignored by that journey.
  * Immediate nodes (action, branch, split, exit) chain at once; wait and
  * wait_event stop with a timer.  The graph compiler refuses cycles without a
  * wait, so a chain visits each node at most once.
@@ -405,6 +407,8 @@ apply_to_journey(CjoCustomer *c, CjoJourney *j, CjoEvent *ev)
 
 		if (v == NULL)
 			return;				/* its version was deleted: leave it alone */
+		if (ev->at < st->entered_at)
+			return;				/* it happened before this run began */
 		step_init(&s, c, st, j, v->graph, ev);
 		if (at < st->node_at)
 			at = st->node_at;	/* a late event never moves a run back in time */
