@@ -14,6 +14,10 @@ PG_MODULE_MAGIC;
 /* cjo.enabled: when off, inserted events are stored but move nobody. */
 bool		cjo_enabled = true;
 
+/* Read by cjo_report() through current_setting(). */
+static int	cjo_max_attempts = 5;
+static int	cjo_retry_backoff = 60;
+
 void		_PG_init(void);
 
 /* A batch cut short by an error leaves rows in the write buffers: drop them. */
@@ -44,6 +48,22 @@ _PG_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("cjo.max_attempts",
+							"Claims of an action before a reported retry fails it for good.",
+							NULL,
+							&cjo_max_attempts,
+							5, 1, 1000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("cjo.retry_backoff",
+							"Delay before a retried action is offered again; doubled at each attempt.",
+							NULL,
+							&cjo_retry_backoff,
+							60, 0, 7 * 24 * 3600,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("cjo");
 	RegisterXactCallback(cjo_xact_callback, NULL);
 	RegisterSubXactCallback(cjo_subxact_callback, NULL);
