@@ -6,7 +6,7 @@ DATA = $(wildcard sql/cjo--*.sql)
 
 # pg_regress: one file per feature in sql/ with its expected output in expected/.
 REGRESS := $(sort $(notdir $(basename $(filter-out sql/cjo--%,$(wildcard sql/*.sql)))))
-REGRESS_OPTS = --inputdir=. --load-extension=pg_cron --load-extension=cjo
+REGRESS_OPTS = --inputdir=. --load-extension=cjo
 
 # Isolation specs (concurrency) live in specs/.
 ISOLATION := $(sort $(notdir $(basename $(wildcard specs/*.spec))))
