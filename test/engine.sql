@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS cjo;
-SELECT plan(15);
+SELECT plan(14);
 SET LOCAL timezone = 'UTC';
 
 SELECT lives_ok($$SELECT cjo_publish('{"name": "tap", "entry": {"event": "signup"},
