@@ -1,7 +1,7 @@
 -- cjo.node_stats on a small journey whose numbers are worked out by hand,
 -- plus the views that explain individual customers.
 SET timezone = 'UTC';
-TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions;
+TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;
 SELECT cjo_publish('{"name": "funnel", "entry": {"event": "visit"},
     "exit_on": [{"event": "stop"}],
     "goal": {"event": "buy", "within": "30 days"},

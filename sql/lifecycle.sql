@@ -2,7 +2,7 @@
 -- cooldown, exit events, goals, versions published mid-journey, archiving,
 -- idempotent events, and cjo.enabled.
 SET timezone = 'UTC';
-TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions;
+TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;
 CREATE FUNCTION pg_temp.state(journey text)
     RETURNS TABLE (customer_id text, run integer, node text, status text, converted_at timestamptz, goal_value numeric)
     LANGUAGE sql AS $$

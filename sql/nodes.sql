@@ -2,7 +2,7 @@
 -- templates), wait (timers fired by cjo_advance), branch, split, wait_event
 -- (match, condition, time-out, time-out caught up by a later event), exit.
 SET timezone = 'UTC';
-TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions;
+TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;
 
 SELECT cjo_publish('{
   "name": "nodes",

@@ -3,7 +3,7 @@
 -- cjo.max_attempts claims. (The NOTIFY that announces new work is shown by
 -- the isolation spec specs/notify.spec.)
 SET timezone = 'UTC';
-TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions;
+TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;
 SELECT cjo_publish('{"name": "outbox", "entry": {"event": "signup"}, "start": "mail",
     "nodes": {"mail": {"type": "action", "channel": "email", "template": "welcome", "next": "push"},
               "push": {"type": "action", "channel": "push", "template": "hello", "next": "x"},

@@ -1,7 +1,7 @@
 -- The worked scenarios of the product brief, as journeys with the events
 -- that exercise them. The journey documents are the ones the demo uses.
 SET timezone = 'UTC';
-TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions;
+TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;
 
 -- 1. Service ticket: a customer bought a computer; two days later they get an
 -- accessory offer, unless a service ticket is open: then marketing waits
@@ -37,7 +37,7 @@ SELECT cjo_archive('service_ticket_follow_up');
 -- 3. Browse abandonment: a customer viewed a product and left; an hour later
 -- they get a reminder, unless they bought (goal, with exit). Half of those
 -- who did not buy are a control group.
-TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions;
+TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;
 \set doc `cat demo/browse_abandonment.json`
 SELECT cjo_publish(:'doc');
 INSERT INTO cjo.events (customer_id, name, channel, properties, occurred_at)
