@@ -1,0 +1,29 @@
+-- Ten live journeys of nine nodes each for the benchmark: entry conditions on
+-- event properties, branches on the profile, splits, actions with payload
+-- templates, waits, wait_event with time-outs, exits and goals. Entry events
+-- rotate over five names, so every event name starts two journeys.
+SELECT cjo_publish(format($j${
+  "name": "bench_%1$s",
+  "entry": {"event": "%2$s", "when": "$.event.properties.price >= %3$s"},
+  "reentry": {"policy": "after_exit", "cooldown": "1 day"},
+  "exit_on": [{"event": "unsubscribe"}],
+  "goal": {"event": "purchase", "within": "7 days", "value": "$.event.properties.amount"},
+  "start": "hello",
+  "nodes": {
+    "hello":  {"type": "action", "channel": "email", "template": "hello_%1$s",
+               "payload": {"sku": "{{$.event.properties.sku}}", "tier": "{{$.profile.tier}}"}, "next": "listen"},
+    "listen": {"type": "wait_event",
+               "events": [{"event": "purchase", "next": "thanks"},
+                          {"event": "add_to_cart", "when": "$.event.properties.qty > 1", "next": "nudge"}],
+               "timeout": "1 hour", "timeout_next": "route"},
+    "route":  {"type": "branch", "cases": [{"when": "$.profile.tier == \"gold\"", "next": "vip"}], "else": "ab"},
+    "vip":    {"type": "action", "channel": "sms", "template": "vip_%1$s", "next": "pause"},
+    "ab":     {"type": "split", "variants": [{"name": "push", "weight": 50, "next": "nudge"},
+                                             {"name": "control", "weight": 50, "next": "pause", "control": true}]},
+    "nudge":  {"type": "action", "channel": "push", "template": "nudge_%1$s",
+               "payload": {"sku": "{{$.entry.properties.sku}}"}, "next": "pause"},
+    "pause":  {"type": "wait", "duration": "1 day", "next": "thanks"},
+    "thanks": {"type": "action", "channel": "email", "template": "thanks_%1$s", "next": "done"},
+    "done":   {"type": "exit"}
+  }}$j$, i, (ARRAY['page_view', 'product_view', 'search', 'add_to_cart', 'app_open'])[1 + i % 5], (i * 7) % 50))
+  FROM generate_series(1, 10) AS i;
