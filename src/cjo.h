@@ -125,8 +125,25 @@ extern void cjo_store_load(CjoCustomer *customers, int ncustomers, bool profiles
 extern CjoEvent *cjo_store_load_event(CjoCustomer *c, int64 event_id);
 extern CjoState *cjo_state_find(CjoCustomer *c, int32 journey_id);
 extern CjoState *cjo_state_add(CjoCustomer *c, int32 journey_id);
-extern void cjo_store_history(const char *customer_id, const CjoState *st, int16 from_node,
-							  int16 to_node, char cause, int16 choice, int64 event_id, TimestampTz at);
+/*
+ * A move: what one cause (an event or a timer) did to one run at one instant,
+ * as a path of nodes and the choice taken at each; one history row.
+ */
+typedef struct CjoMove
+{
+	bool		open;
+	char		cause;			/* of the first transition; the rest are steps */
+	int32		version;
+	int32		run;
+	int32		step;			/* step number of the first transition */
+	int64		event_id;		/* 0 for timers */
+	TimestampTz at;
+	int			n;				/* nodes in path */
+	int16	   *path;			/* node left first (-1 on entry), then nodes reached */
+	int16	   *choices;		/* choice taken leaving path[i], -1 if none */
+} CjoMove;
+
+extern void cjo_store_history(CjoCustomer *c, int32 journey_id, const CjoMove *m);
 extern void cjo_store_action(const char *customer_id, const CjoState *st, int16 node,
 							 const char *channel, const char *template_, Jsonb *payload, int64 event_id);
 extern void cjo_store_flush(CjoCustomer *customers, int ncustomers);

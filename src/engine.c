@@ -38,6 +38,7 @@ typedef struct Step
 	const CjoJourney *journey;
 	const CjoGraph *graph;
 	CjoContext	cx;
+	CjoMove		move;			/* the move being recorded */
 } Step;
 
 static void
@@ -50,6 +51,9 @@ step_init(Step *s, CjoCustomer *c, CjoState *st, const CjoJourney *j, const CjoG
 	s->cx.customer = c;
 	s->cx.event = ev;
 	s->cx.state = st;
+	s->move.open = false;
+	s->move.path = palloc(sizeof(int16) * (g->nnodes + 2));
+	s->move.choices = palloc(sizeof(int16) * (g->nnodes + 2));
 }
 
 /*
@@ -124,15 +128,44 @@ split_choose(const CjoGraph *g, const CjoNode *n, const char *journey, const cha
 	return 0;
 }
 
+/*
+ * Records one transition from -> to (to = CJO_NONE: the run left, or a goal)
+ * in the current move, opening one if needed.
+ */
 static void
 record(Step *s, int16 from, int16 to, char cause, int16 choice, TimestampTz at)
 {
 	CjoState   *st = s->state;
+	CjoMove    *m = &s->move;
 
 	st->step++;
 	st->dirty = true;
-	cjo_store_history(s->customer->id, st, from, to, cause, choice,
-					  s->cx.event ? s->cx.event->event_id : 0, at);
+	if (!m->open)
+	{
+		m->open = true;
+		m->cause = cause;
+		m->version = st->version;
+		m->run = st->run;
+		m->step = st->step;
+		m->event_id = s->cx.event ? s->cx.event->event_id : 0;
+		m->at = at;
+		m->n = 1;
+		m->path[0] = from;
+	}
+	if (to != CJO_NONE)
+	{
+		m->choices[m->n - 1] = choice;
+		m->path[m->n++] = to;
+	}
+}
+
+/* Writes the current move as one history row. */
+static void
+end_move(Step *s)
+{
+	if (s->move.open)
+		cjo_store_history(s->customer, s->state->journey_id, &s->move);
+	s->move.open = false;
 }
 
 /* Builds an action's payload from its literal and {{path}} fields. */
@@ -207,12 +240,15 @@ run_chain(Step *s, TimestampTz at)
 		{
 			case CJO_NODE_WAIT:
 				st->due_at = at + n->duration;
+				end_move(s);
 				return;
 			case CJO_NODE_WAIT_EVENT:
 				st->due_at = n->duration ? at + n->duration : CJO_NO_TIME;
+				end_move(s);
 				return;
 			case CJO_NODE_EXIT:
 				end_run(st, CJO_COMPLETED, at);
+				end_move(s);
 				return;
 			case CJO_NODE_ACTION:
 				cjo_store_action(s->customer->id, st, st->node,
@@ -341,6 +377,7 @@ check_goal(Step *s, CjoEvent *ev, TimestampTz at)
 			st->goal_value = keep(s->customer, v.val.numeric);
 	}
 	record(s, st->node, CJO_NONE, CJO_CAUSE_GOAL, -1, at);
+	end_move(s);
 	if (g->goal_exit && st->status == CJO_ACTIVE)
 		end_run(st, CJO_CONVERTED, at);
 }
@@ -353,6 +390,7 @@ enter(Step *s, CjoState *st, CjoEvent *ev, TimestampTz at)
 	{
 		/* Re-entry policy "always": the current run ends where it is. */
 		record(s, st->node, CJO_NONE, CJO_CAUSE_REENTRY, -1, at);
+		end_move(s);
 	}
 	st->version = s->journey->versions[s->journey->nversions - 1].version;
 	st->run++;
@@ -419,6 +457,7 @@ apply_to_journey(CjoCustomer *c, CjoJourney *j, CjoEvent *ev)
 			match_choice(&s, s.graph->exits, s.graph->nexits, ev) >= 0)
 		{
 			record(&s, st->node, CJO_NONE, CJO_CAUSE_EXIT, -1, at);
+			end_move(&s);
 			end_run(st, CJO_EXITED, at);
 			used = true;
 		}

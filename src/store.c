@@ -43,13 +43,17 @@ typedef struct RowBuf
 	bool	   *nulls;
 } RowBuf;
 
+/*
+ * Paths differ in length and a two-dimensional array cannot hold them, so
+ * each path travels as the text of a smallint[] inside a text[].
+ */
 static RowBuf history_buf = {
-	.sql = "INSERT INTO cjo.history (customer_id, journey_id, version, run, step, from_node, to_node,"
-	" cause, choice, event_id, at)"
+	.sql = "INSERT INTO cjo.history (customer_id, journey_id, version, run, step, cause, event_id, at,"
+	" path, choices)"
 	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7),"
-	" unnest($8), unnest($9), unnest($10), unnest($11)",
-	.ncols = 11,
-	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, INT2OID, CHAROID, INT2OID, INT8OID, TIMESTAMPTZOID}
+	" unnest($8), unnest($9)::smallint[], unnest($10)::smallint[]",
+	.ncols = 10,
+	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, CHAROID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
 };
 
 static RowBuf action_buf = {
@@ -362,30 +366,52 @@ rowbuf_reset(RowBuf *b)
 	b->nrows = 0;
 }
 
-/* Buffers one history row. */
-void
-cjo_store_history(const char *customer_id, const CjoState *st, int16 from_node, int16 to_node,
-				  char cause, int16 choice, int64 event_id, TimestampTz at)
+/* Writes a smallint array literal, -1 as NULL: "{NULL,3,4}". */
+static char *
+int2_array_text(const int16 *v, int n)
 {
-	Datum		v[11];
-	bool		n[11] = {0};
+	StringInfoData buf;
 
-	v[0] = PointerGetDatum(customer_id);	/* converted to text at flush */
-	v[1] = Int32GetDatum(st->journey_id);
-	v[2] = Int32GetDatum(st->version);
-	v[3] = Int32GetDatum(st->run);
-	v[4] = Int32GetDatum(st->step);
-	v[5] = Int16GetDatum(from_node);
-	n[5] = from_node < 0;
-	v[6] = Int16GetDatum(to_node);
-	n[6] = to_node < 0;
-	v[7] = CharGetDatum(cause);
-	v[8] = Int16GetDatum(choice);
-	n[8] = choice < 0;
-	v[9] = Int64GetDatum(event_id);
-	n[9] = event_id == 0;
-	v[10] = TimestampTzGetDatum(at);
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		if (v[i] < 0)
+			appendStringInfoString(&buf, "NULL");
+		else
+			appendStringInfo(&buf, "%d", v[i]);
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* Buffers one history row: a move.  Its arrays go to the customer's lasting memory. */
+void
+cjo_store_history(CjoCustomer *c, int32 journey_id, const CjoMove *m)
+{
+	Datum		v[10];
+	bool		n[10] = {0};
+	bool		any_choice = false;
+	MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+	for (int i = 0; i + 1 < m->n; i++)
+		any_choice |= m->choices[i] >= 0;
+	v[0] = PointerGetDatum(c->id);	/* converted to text at flush */
+	v[1] = Int32GetDatum(journey_id);
+	v[2] = Int32GetDatum(m->version);
+	v[3] = Int32GetDatum(m->run);
+	v[4] = Int32GetDatum(m->step);
+	v[5] = CharGetDatum(m->cause);
+	v[6] = Int64GetDatum(m->event_id);
+	n[6] = m->event_id == 0;
+	v[7] = TimestampTzGetDatum(m->at);
+	v[8] = PointerGetDatum(int2_array_text(m->path, m->n));
+	v[9] = PointerGetDatum(any_choice ? int2_array_text(m->choices, m->n - 1) : NULL);
+	n[9] = !any_choice;
 	rowbuf_add(&history_buf, v, n);
+	MemoryContextSwitchTo(old);
 }
 
 /* Buffers one outbox row. */
@@ -464,6 +490,8 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 
 	strings_to_text(&state_buf, 0);
 	strings_to_text(&history_buf, 0);
+	strings_to_text(&history_buf, 8);
+	strings_to_text(&history_buf, 9);
 	strings_to_text(&action_buf, 0);
 	strings_to_text(&action_buf, 5);
 	strings_to_text(&action_buf, 6);

@@ -40,8 +40,8 @@ SELECT results_eq(
     $$SELECT substr(customer_id, 8), node, status, run FROM cjo.journey_state WHERE customer_id LIKE 'single-%' ORDER BY 1$$,
     'one statement or one event per statement: the same states');
 SELECT results_eq(
-    $$SELECT substr(customer_id, 7), run, step, from_node, to_node, cause, at FROM cjo.history WHERE customer_id LIKE 'batch-%' ORDER BY 1, 2, 3$$,
-    $$SELECT substr(customer_id, 8), run, step, from_node, to_node, cause, at FROM cjo.history WHERE customer_id LIKE 'single-%' ORDER BY 1, 2, 3$$,
+    $$SELECT substr(customer_id, 7), run, step, from_node, to_node, cause, at FROM cjo.steps WHERE customer_id LIKE 'batch-%' ORDER BY 1, 2, 3$$,
+    $$SELECT substr(customer_id, 8), run, step, from_node, to_node, cause, at FROM cjo.steps WHERE customer_id LIKE 'single-%' ORDER BY 1, 2, 3$$,
     'the same history');
 SELECT results_eq(
     $$SELECT substr(customer_id, 7), template FROM cjo.actions WHERE customer_id LIKE 'batch-%' ORDER BY 1, 2$$,

@@ -7,7 +7,7 @@ SELECT plan(27);
 
 SELECT has_schema('cjo');
 SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'customers', 'events', 'journey_state', 'history', 'actions']);
-SELECT views_are('cjo', ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'transitions', 'node_stats']);
+SELECT views_are('cjo', ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats']);
 SELECT has_type('cjo', 'journey', 'the journey graph type exists');
 SELECT col_type_is('cjo', 'journey_versions', 'graph', 'cjo.journey', 'versions store compiled graphs');
 SELECT col_type_is('cjo', 'events', 'properties', 'jsonb', 'event properties are jsonb');
