@@ -213,9 +213,10 @@ CREATE TABLE cjo.actions (
     last_error   text,
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (customer_id, action_id)
+    -- action_id first: reports find an action by its id, and new ids go to
+    -- the right edge of the index; customer_id keeps the key shardable.
+    PRIMARY KEY (action_id, customer_id)
 );
-CREATE INDEX actions_id ON cjo.actions (action_id);
 -- Claimable work: pending rows, and claimed rows whose lease (available_at) ran out.
 CREATE INDEX actions_claimable ON cjo.actions (available_at) WHERE status IN ('pending', 'claimed');
 COMMENT ON TABLE cjo.actions IS 'The outbox: messages handed to delivery systems, claimed with cjo_claim() and settled with cjo_report()';

@@ -102,6 +102,10 @@ entry_event(CjoContext *cx)
 		return NULL;
 	if (cx->event && cx->event->event_id == id)
 		return cx->event;
+	/* Most often it came in the same statement. */
+	for (int i = 0; i < c->nevents; i++)
+		if (c->events[i].event_id == id)
+			return &c->events[i];
 	if (c->entry_cache == NULL || c->entry_cache->event_id != id)
 		c->entry_cache = cjo_store_load_event(c, id);
 	return c->entry_cache;

@@ -14,7 +14,7 @@ SELECT col_type_is('cjo', 'events', 'properties', 'jsonb', 'event properties are
 SELECT col_type_is('cjo', 'journey_state', 'node', 'smallint', 'states store a node index');
 SELECT col_is_pk('cjo', 'journey_state', ARRAY['customer_id', 'journey_id'], 'one state per customer and journey');
 SELECT col_is_pk('cjo', 'events', ARRAY['customer_id', 'event_id'], 'events are keyed by customer first (shardable)');
-SELECT col_is_pk('cjo', 'actions', ARRAY['customer_id', 'action_id'], 'actions are keyed by customer first (shardable)');
+SELECT col_is_pk('cjo', 'actions', ARRAY['action_id', 'customer_id'], 'actions are keyed by id, with the customer (shardable)');
 
 -- The API, callable with the default search_path.
 SELECT has_function('cjo_publish', ARRAY['cjo.journey']);
