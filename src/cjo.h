@@ -7,8 +7,9 @@
  * moves produced, a few set-based statements per batch (store.c).
  *
  * Locking: every writer of a customer's journey state first takes the
- * customer's advisory lock (lock.c), in customer_id order within a batch,
- * and only then reads the state.  That serialises the event trigger and
+ * customer's lock (lock.c: advisory, per customer or per bucket of
+ * customers), in a fixed order within a statement, and only then reads the
+ * state.  That serialises the event trigger and
  * sweeps per customer without row locks, and a sweep that finds a customer
  * locked skips it instead of waiting.
  */
@@ -117,8 +118,9 @@ extern void cjo_cache_pin(void);
 extern void cjo_cache_unpin(void);
 
 /* lock.c */
-extern void cjo_lock_customer(const char *customer_id);
+extern void cjo_lock_customers(const char *const *customer_ids, int n);
 extern bool cjo_try_lock_customer(const char *customer_id);
+extern void cjo_lock_reset(void);
 
 /* store.c */
 extern void cjo_store_load(CjoCustomer *customers, int ncustomers, bool profiles);

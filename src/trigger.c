@@ -115,8 +115,6 @@ read_events(TriggerData *td, int *count)
 static void
 process_chunk(CjoCustomer *customers, int n, MemoryContext scratch)
 {
-	for (int i = 0; i < n; i++)
-		cjo_lock_customer(customers[i].id);
 	cjo_store_load(customers, n, cjo_journeys_need_context());
 	for (int i = 0; i < n; i++)
 		for (int e = 0; e < customers[i].nevents; e++)
@@ -170,6 +168,18 @@ cjo_events_advance(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	}
 	qsort(events, nevents, sizeof(CjoEvent), event_cmp);
+
+	/* Lock every customer of the statement first, in id order. */
+	{
+		const char **ids = palloc(sizeof(char *) * nevents);
+		int			nids = 0;
+
+		for (int e = 0; e < nevents; e++)
+			if (nids == 0 || strcmp(ids[nids - 1], events[e].customer_id) != 0)
+				ids[nids++] = events[e].customer_id;
+		cjo_lock_customers(ids, nids);
+		pfree(ids);
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

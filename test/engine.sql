@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS cjo;
-SELECT plan(14);
+SELECT plan(17);
 SET LOCAL timezone = 'UTC';
 
 SELECT lives_ok($$SELECT cjo_publish('{"name": "tap", "entry": {"event": "signup"},
@@ -56,6 +56,22 @@ INSERT INTO cjo.events (customer_id, name) SELECT 'batch-' || i, 'page_view' FRO
 SELECT is((SELECT count(*) FROM cjo.events) - (SELECT e FROM before), 60::bigint, 'the events are stored');
 SELECT is((SELECT count(*) FROM cjo.history), (SELECT h FROM before),
           'events no journey listens to move nobody');
+
+-- A statement for many customers locks buckets of customers, not every one
+-- of them: 20000 customers in one statement and 3000 more one by one in the
+-- same transaction stay far below the shared lock table's size.
+SELECT lives_ok($$INSERT INTO cjo.events (customer_id, name)
+                  SELECT 'many-' || i, 'signup' FROM generate_series(1, 20000) i$$, 'one statement for 20000 customers');
+DO $$
+BEGIN
+    FOR i IN 1..3000 LOOP
+        INSERT INTO cjo.events (customer_id, name) VALUES ('more-' || i, 'signup');
+    END LOOP;
+END $$;
+SELECT is((SELECT count(*) FROM cjo.journey_state WHERE customer_id LIKE 'many-%' OR customer_id LIKE 'more-%'),
+          23000::bigint, 'all of them entered');
+SELECT cmp_ok((SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()), '<=', 2024::bigint,
+              'at most 1000 customer locks and 1024 buckets are held');
 
 -- The cache follows publications in the same transaction...
 SELECT is(cjo_publish('{"name": "tap", "entry": {"event": "signup"}, "start": "v2",
