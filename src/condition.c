@@ -1,10 +1,11 @@
 /*
  * condition.c: evaluate jsonpath conditions against a customer's context.
  *
- * The context document, built once per event and journey and only when a
- * condition or payload template needs it:
+ * The context document, built only when a condition or payload template
+ * needs it, and reused while the event (and entry event) stay the same:
  *   {"event":   {"name", "channel", "properties", "occurred_at"} or null,
- *    "entry":   the event that started the current run, same shape,
+ *    "entry":   the event that started the current run, same shape (only
+ *               for paths that mention it),
  *    "profile": cjo.customers.attributes, or {}}
  * A predicate path ("$.event.properties.price > 10") is taken as it is, like
  * the @@ operator, unknown counting as false; any other path is true when it
@@ -23,15 +24,22 @@
 #include "cjo.h"
 
 static void
-push_string(JsonbParseState **ps, const char *key, const char *value)
+push_key(JsonbParseState **ps, const char *key)
 {
-	JsonbValue	k,
-				v;
+	JsonbValue	k;
 
 	k.type = jbvString;
 	k.val.string.val = (char *) key;
 	k.val.string.len = strlen(key);
 	pushJsonbValue(ps, WJB_KEY, &k);
+}
+
+static void
+push_string(JsonbParseState **ps, const char *key, const char *value)
+{
+	JsonbValue	v;
+
+	push_key(ps, key);
 	if (value == NULL)
 		v.type = jbvNull;
 	else
@@ -47,13 +55,9 @@ push_string(JsonbParseState **ps, const char *key, const char *value)
 static void
 push_container(JsonbParseState **ps, const char *key, Jsonb *value)
 {
-	JsonbValue	k,
-				v;
+	JsonbValue	v;
 
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(ps, WJB_KEY, &k);
+	push_key(ps, key);
 	if (value == NULL || JB_ROOT_IS_SCALAR(value))
 	{
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
@@ -69,13 +73,9 @@ push_container(JsonbParseState **ps, const char *key, Jsonb *value)
 static void
 push_event(JsonbParseState **ps, const char *key, const CjoEvent *ev)
 {
-	JsonbValue	k,
-				v;
+	JsonbValue	v;
 
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(ps, WJB_KEY, &k);
+	push_key(ps, key);
 	if (ev == NULL)
 	{
 		v.type = jbvNull;
@@ -116,10 +116,10 @@ entry_event(CjoContext *cx)
  * same (an event's entry conditions in several journeys share one).
  */
 static Jsonb *
-context_doc(CjoContext *cx)
+context_doc(CjoContext *cx, bool need_entry)
 {
 	CjoCustomer *c = cx->customer;
-	int64		entry = cx->state ? cx->state->entry_event_id : 0;
+	int64		entry = need_entry && cx->state ? cx->state->entry_event_id : -1;
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
 
@@ -127,7 +127,8 @@ context_doc(CjoContext *cx)
 		return c->doc;
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_event(&ps, "event", cx->event);
-	push_event(&ps, "entry", entry_event(cx));
+	if (need_entry)
+		push_event(&ps, "entry", entry_event(cx));
 	push_container(&ps, "profile", cx->customer->profile);
 	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 	c->doc = JsonbValueToJsonb(res);
@@ -176,6 +177,20 @@ call_path(PGFunction fn, Jsonb *doc, JsonPath *path, bool *isnull)
 	return result;
 }
 
+/*
+ * Does the path mention the key "entry"?  Only then is the run's entry event
+ * put into the context (it may have to be read back from cjo.events).  Keys
+ * are stored verbatim in a compiled jsonpath, so a byte search finds them;
+ * a false positive only costs a little work.
+ */
+static bool
+needs_entry(JsonPath *path)
+{
+	const char *p = (const char *) path;
+
+	return memmem(p, VARSIZE(path), "entry", 5) != NULL;
+}
+
 static bool
 is_predicate(JsonPath *path)
 {
@@ -213,7 +228,7 @@ cjo_condition(CjoContext *cx, JsonPath *path)
 	if (path == NULL)
 		return true;
 	d = call_path(is_predicate(path) ? jsonb_path_match : jsonb_path_exists,
-				  context_doc(cx), path, &isnull);
+				  context_doc(cx, needs_entry(path)), path, &isnull);
 	return !isnull && DatumGetBool(d);
 }
 
@@ -222,7 +237,7 @@ Jsonb *
 cjo_path_first(CjoContext *cx, JsonPath *path)
 {
 	bool		isnull;
-	Datum		d = call_path(jsonb_path_query_first, context_doc(cx), path, &isnull);
+	Datum		d = call_path(jsonb_path_query_first, context_doc(cx, needs_entry(path)), path, &isnull);
 
 	return isnull ? NULL : DatumGetJsonbP(d);
 }
