@@ -103,6 +103,13 @@ SELECT pg_temp.try(pg_temp.doc('{"a": {"type": "branch", "cases": [{"when": "$$$
 SELECT pg_temp.try(pg_temp.doc('{"a": {"type": "action", "channel": "c", "template": "t", "payload": {"x": "{{ }}"}, "next": "b"}, "b": {"type": "exit"}}'));
 SELECT pg_temp.try(pg_temp.doc('{"a": {"type": "action", "channel": "c", "template": "t", "payload": {"x": "{{$.(}}"}, "next": "b"}, "b": {"type": "exit"}}'));
 
+-- Limits: at most 10000 nodes (54000 program_limit_exceeded); deep nesting is
+-- stops the JSON parser with 54001 (stack depth limit exceeded), not a crash.
+SELECT pg_temp.try(pg_temp.doc('{"a": {"type": "exit"}, ' ||
+    (SELECT string_agg(format('"n%s": {"type": "exit"}', i), ', ') FROM generate_series(1, 10000) i) || '}'));
+SELECT left(pg_temp.try(pg_temp.doc('{"a": {"type": "action", "channel": "c", "template": "t", "next": "b", "payload": {"x": ' ||
+    repeat('[', 100000) || repeat(']', 100000) || '}}, "b": {"type": "exit"}}')), 30);
+
 -- The same checks guard every way in: casts from jsonb and publishing.
 SELECT pg_temp.try('{"name": "t"}'::jsonb::text);
 SELECT cjo_publish('{"name": "t", "entry": {"event": "e"}, "start": "a", "nodes": {"a": {"type": "nope"}}}');
