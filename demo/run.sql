@@ -22,4 +22,12 @@ SELECT count(*) AS events FROM cjo.events;
 \echo '== Sweeping due timers now =='
 SELECT cjo_advance() AS customer_journeys_moved;
 
+\echo '== Customers respond: within a day, a third of the reminded and a sixth of the control group buy =='
+-- (Simulated behaviour, so that the experiment has something to show.)
+INSERT INTO cjo.events (customer_id, name, channel, properties, occurred_at)
+SELECT t.customer_id, 'purchase', 'web', '{"category": "book", "amount": 25}', now() - interval '1 minute'
+  FROM cjo.transitions t
+ WHERE t.journey = 'browse_abandonment' AND t.from_node = 'experiment'
+   AND abs(hashtext(t.customer_id)) % 6 < CASE t.choice WHEN 'reminder' THEN 2 ELSE 1 END;
+
 \i demo/report.sql
