@@ -28,6 +28,9 @@
 
 PG_FUNCTION_INFO_V1(cjo_definitions_changed);
 
+/* Batches nested in batches: a user's trigger on a cjo table inserting events. */
+#define CJO_MAX_PINS 32
+
 /* Event name -> journeys listening to it. */
 typedef struct EventListeners
 {
@@ -48,7 +51,8 @@ static struct
 	EventListeners *events;		/* sorted by name */
 	int			nevents;
 	bool		need_context;	/* some condition or payload needs a context */
-	int			pins;			/* batches using the cache right now */
+	int			pins;			/* batches using the cache right now ... */
+	SubTransactionId pin_subxact[CJO_MAX_PINS];	/* ... and where each began */
 } cache;
 
 static void
@@ -62,17 +66,6 @@ static void
 cache_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-	{
-		cache.valid = false;
-		cache.pins = 0;
-	}
-}
-
-static void
-cache_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					   SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
 		cache.valid = false;
 		cache.pins = 0;
@@ -182,7 +175,6 @@ cache_build(void)
 	{
 		CacheRegisterRelcacheCallback(cache_invalidate_rel, (Datum) 0);
 		RegisterXactCallback(cache_xact_callback, NULL);
-		RegisterSubXactCallback(cache_subxact_callback, NULL);
 		cache.callbacks = true;
 	}
 	if (cache.cxt == NULL)
@@ -253,7 +245,10 @@ void
 cjo_cache_pin(void)
 {
 	cache_ensure();
-	cache.pins++;
+	if (cache.pins == CJO_MAX_PINS)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("events inserted by triggers on cjo tables nest more than %d deep", CJO_MAX_PINS)));
+	cache.pin_subxact[cache.pins++] = GetCurrentSubTransactionId();
 }
 
 void
@@ -261,6 +256,26 @@ cjo_cache_unpin(void)
 {
 	if (cache.pins > 0)
 		cache.pins--;
+}
+
+/*
+ * A subtransaction aborted: the batches that began inside it are gone (their
+ * unpin will never come), the ones outside it go on.  Returns whether any
+ * batch was inside it.  Subtransaction ids grow as subtransactions start, so
+ * the batches inside are those that began at mySubid or later.
+ */
+bool
+cjo_cache_abort_sub(SubTransactionId mySubid)
+{
+	bool		inside = false;
+
+	cache.valid = false;
+	while (cache.pins > 0 && cache.pin_subxact[cache.pins - 1] >= mySubid)
+	{
+		cache.pins--;
+		inside = true;
+	}
+	return inside;
 }
 
 /* All active journeys. */

@@ -36,7 +36,12 @@ static void
 cjo_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					 SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB)
+	/*
+	 * Rows in the write buffers belong to the innermost running batch (a
+	 * flush empties them before it writes); drop them only if that batch was
+	 * inside the aborted subtransaction.
+	 */
+	if (event == SUBXACT_EVENT_ABORT_SUB && cjo_cache_abort_sub(mySubid))
 		cjo_store_reset();
 }
 

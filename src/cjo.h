@@ -116,6 +116,7 @@ extern CjoVersion *cjo_journey_version(CjoJourney *j, int32 version);
 extern bool cjo_journeys_need_context(void);
 extern void cjo_cache_pin(void);
 extern void cjo_cache_unpin(void);
+extern bool cjo_cache_abort_sub(SubTransactionId mySubid);
 
 /* lock.c */
 extern void cjo_lock_customers(const char *const *customer_ids, int n);

@@ -310,21 +310,18 @@ rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls)
 }
 
 /*
- * Sends a buffer's rows as one statement of column arrays, and empties it.
- * The buffer is emptied before the statement runs: a trigger of the user's on
- * a cjo table may insert events, and that nested batch must find the buffers
- * free rather than write (or lose) ours.
+ * Takes a buffer's rows out as column arrays (the arguments of its
+ * statement) and empties it; false if it was empty.
  */
-static void
-rowbuf_flush(RowBuf *b)
+static bool
+rowbuf_take(RowBuf *b, Datum *args)
 {
-	Datum		args[MAX_COLS];
 	Datum	   *col;
 	bool	   *colnulls;
 	int			nrows = b->nrows;
 
 	if (nrows == 0)
-		return;
+		return false;
 	if (b->plan == NULL)
 		b->plan = prepare(b->sql, b->ncols, b->types, true);
 	col = palloc(sizeof(Datum) * nrows);
@@ -356,7 +353,7 @@ rowbuf_flush(RowBuf *b)
 		b->nulls = NULL;
 		b->cap = 0;
 	}
-	execute(b->plan, args, NULL, false, SPI_OK_INSERT);
+	return true;
 }
 
 /* Forgets buffered rows left by a batch that failed; keeps the allocation. */
@@ -458,6 +455,12 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 {
 	List	   *channels = NIL;
 	ListCell   *lc;
+	Datum		state_args[MAX_COLS],
+				history_args[MAX_COLS],
+				action_args[MAX_COLS];
+	bool		have_states,
+				have_history,
+				have_actions;
 
 	for (int i = 0; i < ncustomers; i++)
 		for (int s = 0; s < customers[i].nstates; s++)
@@ -510,9 +513,21 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 			channels = lappend(channels, name);
 	}
 
-	rowbuf_flush(&state_buf);
-	rowbuf_flush(&history_buf);
-	rowbuf_flush(&action_buf);
+	/*
+	 * Take every buffer's rows out before writing any: a trigger of the
+	 * user's on a cjo table may insert events, and that nested batch must
+	 * find the buffers empty (and may drop what it leaves there if its
+	 * subtransaction aborts) without touching ours.
+	 */
+	have_states = rowbuf_take(&state_buf, state_args);
+	have_history = rowbuf_take(&history_buf, history_args);
+	have_actions = rowbuf_take(&action_buf, action_args);
+	if (have_states)
+		execute(state_buf.plan, state_args, NULL, false, SPI_OK_INSERT);
+	if (have_history)
+		execute(history_buf.plan, history_args, NULL, false, SPI_OK_INSERT);
+	if (have_actions)
+		execute(action_buf.plan, action_args, NULL, false, SPI_OK_INSERT);
 	foreach(lc, channels)
 		Async_Notify("cjo_actions", lfirst(lc));
 }
