@@ -33,6 +33,10 @@ CREATE TYPE cjo.journey (
     ALIGNMENT = double,
     STORAGE = extended
 );
+COMMENT ON FUNCTION cjo.journey_in(cstring) IS 'Text input of cjo.journey: validates and compiles a journey document';
+COMMENT ON FUNCTION cjo.journey_out(cjo.journey) IS 'Text output of cjo.journey: the canonical document';
+COMMENT ON FUNCTION cjo.journey_recv(internal) IS 'Binary input of cjo.journey: a format byte and the document, compiled like text input';
+COMMENT ON FUNCTION cjo.journey_send(cjo.journey) IS 'Binary output of cjo.journey: a format byte and the canonical document';
 COMMENT ON TYPE cjo.journey IS 'A journey graph: a JSON journey document, validated and compiled; its text form is canonical JSON';
 
 CREATE CAST (cjo.journey AS jsonb) WITH INOUT AS ASSIGNMENT;
@@ -91,6 +95,7 @@ COMMENT ON COLUMN cjo.journey_versions.published_by IS 'The role that published 
 -- definitions invalidates it at commit (and at once in the changing session).
 CREATE FUNCTION cjo.definitions_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'cjo_definitions_changed' LANGUAGE C;
+COMMENT ON FUNCTION cjo.definitions_changed() IS 'Trigger: tells every backend to rebuild its cache of compiled journeys';
 CREATE TRIGGER journeys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cjo.journeys
     FOR EACH STATEMENT EXECUTE FUNCTION cjo.definitions_changed();
 CREATE TRIGGER journey_versions_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cjo.journey_versions
