@@ -89,12 +89,12 @@ cjo_advance(PG_FUNCTION_ARGS)
 	{
 		Oid			types[5] = {TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, INT4OID};
 
-		page_plan = SPI_prepare("SELECT customer_id, journey_id, due_at FROM cjo.journey_state"
+		page_plan = SPI_prepare_cursor("SELECT customer_id, journey_id, due_at FROM cjo.journey_state"
 								" WHERE due_at <= $1"
 								"   AND ($2::text IS NULL OR customer_id = $2)"
 								"   AND (due_at, customer_id, journey_id) > ($3, $4, $5)"
 								" ORDER BY due_at, customer_id, journey_id"
-								" LIMIT " CppAsString2(PAGE_SIZE), 5, types);
+								" LIMIT " CppAsString2(PAGE_SIZE), 5, types, CURSOR_OPT_GENERIC_PLAN);
 		if (page_plan == NULL || SPI_keepplan(page_plan) != 0)
 			elog(ERROR, "could not prepare the sweep query");
 	}
