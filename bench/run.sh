@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cjo benchmark: loads events through ten live journeys on a real cluster
 # (fsync on, default settings but for shared_buffers and max_wal_size), and
-# compares every load with the same load with cjo's trigger disabled.
+# compares every load with the same load with cjo's trigger disabled; then
+# the sweep, storage per row, and single-event throughput with pgbench.
 #   bash bench/run.sh [events] [customers]      (defaults: 1000000 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ CUSTOMERS=${2:-100000}
 ROUNDS=${ROUNDS:-2}
 
 bash scripts/setup.sh
+command -v bc >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc >/dev/null; }
 make -s
 make -s install
 
@@ -74,3 +76,19 @@ db -At -c "SELECT format('storage: %s bytes per customer-journey state (heap %s)
     round(pg_total_relation_size('cjo.history')::numeric / greatest((SELECT count(*) FROM cjo.history), 1)),
     round(pg_relation_size('cjo.history')::numeric / greatest((SELECT count(*) FROM cjo.history), 1)))
     FROM cjo.journey_state"
+
+# Single events: pgbench, 2 clients, one event per transaction, synchronous_commit off
+# (so that disk flushes do not hide the engine's cost).
+db -c "ALTER SYSTEM SET synchronous_commit = off" -c "SELECT pg_reload_conf()" >/dev/null
+single() {  # single <on|off>: transactions per second
+    if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"; fi
+    pgbench -h "$WORK" -p $PORT -U postgres -n -c 2 -j 2 -T "${PGBENCH_SECONDS:-15}" -f bench/single_event.sql bench 2>/dev/null \
+        | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+    if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events ENABLE TRIGGER events_advance"; fi
+}
+for r in $(seq 1 "$ROUNDS"); do
+    off=$(single off)
+    on=$(single on)
+    printf '%-26s %10.0f/s %10.0f/s %7.0f%%\n' "single events, pgbench (#$r)" "$off" "$on" "$(echo "100 * $on / $off" | bc -l)"
+done
+db -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
