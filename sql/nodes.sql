@@ -112,3 +112,13 @@ SELECT count(*) AS same_variant_both_times
   FROM cjo.transitions t JOIN first_assignment f USING (customer_id)
  WHERE t.journey = 'split5050' AND t.version = 2 AND t.from_node = 's' AND t.choice = f.choice;
 SELECT cjo_archive('split5050');
+
+-- A condition with a wildcard reaches every part of the context: here the
+-- profile, although no path names it.
+SELECT cjo_publish('{"name": "wildcard", "entry": {"event": "hello", "when": "$.*.vip == true"}, "start": "x",
+    "nodes": {"x": {"type": "exit"}}}');
+INSERT INTO cjo.customers (customer_id, attributes) VALUES ('w-vip', '{"vip": true}'), ('w-plain', '{"vip": false}');
+INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES
+    ('w-vip', 'hello', '2026-01-05 10:00+00'), ('w-plain', 'hello', '2026-01-05 10:00+00');
+SELECT customer_id FROM cjo.customer_journeys WHERE journey = 'wildcard';
+SELECT cjo_archive('wildcard');

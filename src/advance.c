@@ -45,7 +45,7 @@ sweep_page(CjoCustomer *customers, int n, TimestampTz as_of, MemoryContext scrat
 		if (cjo_try_lock_customer(customers[i].id))
 			customers[locked++] = customers[i];
 	}
-	cjo_store_load(customers, locked, cjo_journeys_need_context());
+	cjo_store_load(customers, locked, cjo_journeys_read_profiles());
 	for (int i = 0; i < locked; i++)
 		for (int s = 0; s < customers[i].nstates; s++)
 		{

@@ -50,7 +50,7 @@ static struct
 	int			njourneys;
 	EventListeners *events;		/* sorted by name */
 	int			nevents;
-	bool		need_context;	/* some condition or payload needs a context */
+	bool		read_profiles;	/* some condition or payload reads $.profile */
 	int			pins;			/* batches using the cache right now ... */
 	SubTransactionId pin_subxact[CJO_MAX_PINS];	/* ... and where each began */
 } cache;
@@ -94,13 +94,17 @@ listen_to(List **names, List **ids, const char *name, int ji)
 	*ids = lappend_int(*ids, ji);
 }
 
+/* Does any condition or payload template of the graph read the profile? */
 static bool
-graph_needs_context(const CjoGraph *g)
+graph_reads_profile(const CjoGraph *g)
 {
-	if (g->entry_cond != CJO_NONE || g->goal_cond != CJO_NONE || g->goal_value != CJO_NONE)
+	if ((g->flags & CJO_GRAPH_WILDCARD_PATHS) ||
+		cjo_path_mentions(cjo_graph_path(g, g->entry_cond), "profile") ||
+		cjo_path_mentions(cjo_graph_path(g, g->goal_cond), "profile") ||
+		cjo_path_mentions(cjo_graph_path(g, g->goal_value), "profile"))
 		return true;
 	for (int i = 0; i < g->nchoices; i++)
-		if (cjo_graph_choice(g, i)->cond != CJO_NONE)
+		if (cjo_path_mentions(cjo_graph_path(g, cjo_graph_choice(g, i)->cond), "profile"))
 			return true;
 	return false;
 }
@@ -137,7 +141,7 @@ build_event_index(void)
 					for (int c = 0; c < node->nchoices; c++)
 						listen_to(&names, &ids, cjo_graph_str(g, cjo_graph_choice(g, node->choices + c)->label), ji);
 			}
-			cache.need_context |= graph_needs_context(g);
+			cache.read_profiles |= graph_reads_profile(g);
 		}
 	}
 
@@ -185,7 +189,7 @@ cache_build(void)
 	cache.njourneys = 0;
 	cache.events = NULL;
 	cache.nevents = 0;
-	cache.need_context = false;
+	cache.read_profiles = false;
 
 	nsp = get_namespace_oid("cjo", false);
 	cache.journeys_relid = get_relname_relid("journeys", nsp);
@@ -336,12 +340,12 @@ cjo_journey_version(CjoJourney *j, int32 version)
 	return NULL;
 }
 
-/* Whether any active journey has a condition, so profiles must be loaded. */
+/* Whether any active journey reads $.profile, so profiles must be loaded. */
 bool
-cjo_journeys_need_context(void)
+cjo_journeys_read_profiles(void)
 {
 	cache_ensure();
-	return cache.need_context;
+	return cache.read_profiles;
 }
 
 /* Trigger on the definition tables: tell every backend to rebuild its cache. */

@@ -113,7 +113,7 @@ extern CjoJourney *cjo_journeys(int *count);
 extern const int *cjo_journeys_for_event(const char *name, int *count);
 extern CjoJourney *cjo_journey_by_id(int32 journey_id);
 extern CjoVersion *cjo_journey_version(CjoJourney *j, int32 version);
-extern bool cjo_journeys_need_context(void);
+extern bool cjo_journeys_read_profiles(void);
 extern void cjo_cache_pin(void);
 extern void cjo_cache_unpin(void);
 extern bool cjo_cache_abort_sub(SubTransactionId mySubid);
@@ -158,8 +158,10 @@ typedef struct CjoContext
 	CjoCustomer *customer;
 	CjoEvent   *event;			/* NULL when a timer moves the customer */
 	CjoState   *state;
+	const CjoGraph *graph;		/* whose paths are evaluated */
 } CjoContext;
 extern bool cjo_condition(CjoContext *cx, JsonPath *path);
+extern bool cjo_path_mentions(const JsonPath *path, const char *key);
 extern Jsonb *cjo_path_first(CjoContext *cx, JsonPath *path);
 
 /* engine.c */

@@ -178,17 +178,25 @@ call_path(PGFunction fn, Jsonb *doc, JsonPath *path, bool *isnull)
 }
 
 /*
- * Does the path mention the key "entry"?  Only then is the run's entry event
- * put into the context (it may have to be read back from cjo.events).  Keys
- * are stored verbatim in a compiled jsonpath, so a byte search finds them;
- * a false positive only costs a little work.
+ * Does the path mention a key?  Keys are stored verbatim in a compiled
+ * jsonpath, so a byte search finds them; a false positive (the word inside
+ * a string constant) only costs a little work.
+ */
+bool
+cjo_path_mentions(const JsonPath *path, const char *key)
+{
+	return path != NULL && memmem(path, VARSIZE(path), key, strlen(key)) != NULL;
+}
+
+/*
+ * Only paths that mention "entry" get the run's entry event in their
+ * context: it may have to be read back from cjo.events.
  */
 static bool
-needs_entry(JsonPath *path)
+needs_entry(CjoContext *cx, JsonPath *path)
 {
-	const char *p = (const char *) path;
-
-	return memmem(p, VARSIZE(path), "entry", 5) != NULL;
+	return cjo_path_mentions(path, "entry") ||
+		(cx->graph->flags & CJO_GRAPH_WILDCARD_PATHS) != 0;
 }
 
 static bool
@@ -228,7 +236,7 @@ cjo_condition(CjoContext *cx, JsonPath *path)
 	if (path == NULL)
 		return true;
 	d = call_path(is_predicate(path) ? jsonb_path_match : jsonb_path_exists,
-				  context_doc(cx, needs_entry(path)), path, &isnull);
+				  context_doc(cx, needs_entry(cx, path)), path, &isnull);
 	return !isnull && DatumGetBool(d);
 }
 
@@ -237,7 +245,7 @@ Jsonb *
 cjo_path_first(CjoContext *cx, JsonPath *path)
 {
 	bool		isnull;
-	Datum		d = call_path(jsonb_path_query_first, context_doc(cx, needs_entry(path)), path, &isnull);
+	Datum		d = call_path(jsonb_path_query_first, context_doc(cx, needs_entry(cx, path)), path, &isnull);
 
 	return isnull ? NULL : DatumGetJsonbP(d);
 }

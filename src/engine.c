@@ -51,6 +51,7 @@ step_init(Step *s, CjoCustomer *c, CjoState *st, const CjoJourney *j, const CjoG
 	s->cx.customer = c;
 	s->cx.event = ev;
 	s->cx.state = st;
+	s->cx.graph = g;
 	s->move.open = false;
 	s->move.path = palloc(sizeof(int16) * (g->nnodes + 2));
 	s->move.choices = palloc(sizeof(int16) * (g->nnodes + 2));

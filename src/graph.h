@@ -46,6 +46,12 @@ typedef enum CjoReentry
 #define CJO_NONE	(-1)		/* no node / no offset */
 
 /*
+ * Flags: some path uses a wildcard (.*, .**, [*]) and may reach any part of
+ * the context, so every part ($.event, $.entry, $.profile) must be there.
+ */
+#define CJO_GRAPH_WILDCARD_PATHS	0x0001
+
+/*
  * One outgoing choice: a branch case (cond, next), a split variant (label,
  * weight, next, control), an awaited event (label = event name, cond, next),
  * an exit event (label, cond), or a payload field (label = key, cond = path
@@ -81,7 +87,7 @@ typedef struct CjoGraph
 {
 	int32		vl_len_;		/* varlena header */
 	uint16		format;			/* CJO_GRAPH_FORMAT */
-	uint16		reserved;
+	uint16		flags;			/* CJO_GRAPH_* */
 	int32		nnodes;
 	int32		nchoices;
 	int32		nodes_off;		/* offset of CjoNode[nnodes] */

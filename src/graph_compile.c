@@ -74,6 +74,7 @@ typedef struct Compiler
 	bool		goal_exit;
 	int64		goal_within;
 	const char *start;
+	bool		wildcard_paths;
 } Compiler;
 
 /* Reports a problem with the document, naming the journey and node. */
@@ -267,6 +268,10 @@ compile_path(Compiler *c, const char *text, const char *key)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	JsonPath   *volatile result = NULL;
+
+	/* A '*' is a wildcard or a product: either way, give the path everything. */
+	if (strchr(text, '*'))
+		c->wildcard_paths = true;
 
 	PG_TRY();
 	{
@@ -835,6 +840,7 @@ layout_graph(Compiler *c, const int *order)
 	g = palloc0(fixed + l.data.len);
 	SET_VARSIZE(g, fixed + l.data.len);
 	g->format = CJO_GRAPH_FORMAT;
+	g->flags = c->wildcard_paths ? CJO_GRAPH_WILDCARD_PATHS : 0;
 	g->nnodes = c->nnodes;
 	g->nchoices = nchoices;
 	g->nodes_off = MAXALIGN(offsetof(CjoGraph, data));

@@ -181,15 +181,19 @@ cjo_state_add(CjoCustomer *c, int32 journey_id)
 	return st;
 }
 
+#define STATE_COLUMNS \
+	"customer_id, journey_id, version, run, step, node, status, entered_at, node_at, due_at," \
+	" ended_at, converted_at, goal_value, entry_event_id"
+
 /*
  * Loads the journey states (and, if asked, the profiles) of customers,
- * which must be sorted by id.
+ * which must be sorted by id: one statement either way.
  */
 void
 cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 {
 	static SPIPlanPtr states_plan = NULL;
-	static SPIPlanPtr profiles_plan = NULL;
+	static SPIPlanPtr both_plan = NULL;
 	const char **ids = palloc(sizeof(char *) * Max(n, 1));
 	Datum		arg;
 	Oid			textoid = TEXTOID;
@@ -201,12 +205,20 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 	arg = text_array(ids, n);
 
 	if (states_plan == NULL)
-		states_plan = prepare("SELECT customer_id, journey_id, version, run, step, node, status,"
-							  " entered_at, node_at, due_at, ended_at, converted_at, goal_value,"
-							  " entry_event_id"
+	{
+		states_plan = prepare("SELECT " STATE_COLUMNS ", NULL::jsonb"
 							  " FROM cjo.journey_state WHERE customer_id = ANY ($1)",
 							  1, &textoid, true);
-	execute(states_plan, &arg, NULL, false, SPI_OK_SELECT);
+		/* Profiles come as rows without a journey. */
+		both_plan = prepare("SELECT " STATE_COLUMNS ", NULL::jsonb"
+							" FROM cjo.journey_state WHERE customer_id = ANY ($1)"
+							" UNION ALL"
+							" SELECT customer_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+							" NULL, NULL, NULL, NULL, attributes"
+							" FROM cjo.customers WHERE customer_id = ANY ($1)",
+							1, &textoid, true);
+	}
+	execute(profiles ? both_plan : states_plan, &arg, NULL, false, SPI_OK_SELECT);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -215,11 +227,18 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 		char	   *id = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
 		CjoCustomer *c = find_customer(customers, n, id);
 		CjoState   *st;
-		Datum		d;
+		Datum		d = SPI_getbinval(tup, desc, 2, &isnull);
 
 		if (c == NULL)
 			continue;			/* a collation-equal but byte-different id */
-		st = cjo_state_add(c, DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull)));
+		if (isnull)
+		{
+			d = SPI_getbinval(tup, desc, 15, &isnull);
+			if (!isnull)
+				c->profile = DatumGetJsonbPCopy(d);
+			continue;
+		}
+		st = cjo_state_add(c, DatumGetInt32(d));
 		st->version = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
 		st->run = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
 		st->step = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
@@ -235,26 +254,6 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 		d = SPI_getbinval(tup, desc, 14, &isnull);
 		st->entry_event_id = isnull ? 0 : DatumGetInt64(d);
 		st->dirty = false;
-	}
-	SPI_freetuptable(SPI_tuptable);
-
-	if (!profiles)
-		return;
-	if (profiles_plan == NULL)
-		profiles_plan = prepare("SELECT customer_id, attributes FROM cjo.customers"
-								" WHERE customer_id = ANY ($1)", 1, &textoid, true);
-	execute(profiles_plan, &arg, NULL, false, SPI_OK_SELECT);
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *id = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-		CjoCustomer *c = find_customer(customers, n, id);
-		Datum		d = SPI_getbinval(tup, desc, 2, &isnull);
-
-		if (c && !isnull)
-			c->profile = DatumGetJsonbPCopy(d);
 	}
 	SPI_freetuptable(SPI_tuptable);
 }

@@ -115,7 +115,7 @@ read_events(TriggerData *td, int *count)
 static void
 process_chunk(CjoCustomer *customers, int n, MemoryContext scratch)
 {
-	cjo_store_load(customers, n, cjo_journeys_need_context());
+	cjo_store_load(customers, n, cjo_journeys_read_profiles());
 	for (int i = 0; i < n; i++)
 		for (int e = 0; e < customers[i].nevents; e++)
 		{
