@@ -1,33 +1,44 @@
--- The demo, run by scripts/demo.sh from the repository root.
+-- The demo after the journeys are published (scripts/demo.sh runs it from the
+-- repository root, in a throw-away cluster).
 \set ON_ERROR_STOP on
-CREATE EXTENSION pg_cron;
-CREATE EXTENSION cjo CASCADE;
+\pset footer off
 
-\echo '== Publishing two journeys =='
-\set doc `cat demo/service_ticket.json`
-SELECT cjo_publish(:'doc') AS service_ticket_version;
-\set doc `cat demo/browse_abandonment.json`
-SELECT cjo_publish(:'doc') AS browse_abandonment_version;
+\echo
+\echo '== The published journeys (cjo.journey_nodes) =='
+SELECT journey, version, count(*) AS nodes,
+       string_agg(node || ' (' || node_type || ')', ', ' ORDER BY node_index) AS nodes_in_graph_order
+  FROM cjo.journey_nodes GROUP BY journey, version ORDER BY journey, version;
 
-\echo '== Scheduling the sweep with pg_cron (every minute) =='
-SELECT cjo_schedule_sweep('* * * * *') AS sweep_job;
-SELECT jobname, schedule, command FROM cron.job;
-
-\echo '== Loading customers and events =='
-\timing on
+\echo '== Loading 3000 customers and three days of their events (demo/events.sql) =='
 \i demo/events.sql
-\timing off
-SELECT count(*) AS events FROM cjo.events;
+SELECT name AS event, count(*) AS events, min(occurred_at)::timestamp(0) AS first, max(occurred_at)::timestamp(0) AS last
+  FROM cjo.events GROUP BY name ORDER BY min(occurred_at);
 
-\echo '== Sweeping due timers now =='
+\echo '== Where customers are before the sweep: the trigger moved them as their events arrived =='
+SELECT journey, node, status, count(*) AS customers,
+       count(*) FILTER (WHERE due_at <= now()) AS timer_due_now
+  FROM cjo.customer_journeys GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+
+\echo '== SELECT cjo_advance(): fire every timer due now =='
 SELECT cjo_advance() AS customer_journeys_moved;
 
-\echo '== Customers respond: within a day, a third of the reminded and a sixth of the control group buy =='
--- (Simulated behaviour, so that the experiment has something to show.)
-INSERT INTO cjo.events (customer_id, name, channel, properties, occurred_at)
-SELECT t.customer_id, 'purchase', 'web', '{"category": "book", "amount": 25}', now() - interval '1 minute'
-  FROM cjo.transitions t
- WHERE t.journey = 'browse_abandonment' AND t.from_node = 'experiment'
-   AND abs(hashtext(t.customer_id)) % 6 < CASE t.choice WHEN 'reminder' THEN 2 ELSE 1 END;
+\echo '== Scheduling the sweep with pg_cron from now on: SELECT cjo_schedule_sweep(''* * * * *'') =='
+SELECT cjo_schedule_sweep('* * * * *') AS cron_job;
+SELECT jobname, schedule, command FROM cron.job;
+
+\echo '== Customers respond after the sweep (simulated) =='
+\echo '   a third of the reminded and a sixth of the control group buy what they viewed;'
+\echo '   a quarter of those offered accessories buy some.'
+INSERT INTO cjo.events (customer_id, name, channel, properties)
+SELECT s.customer_id, 'purchase', 'web', jsonb_build_object('category', 'book', 'amount', 25)
+  FROM cjo.journey_choices c
+  JOIN cjo.steps s ON s.journey_id = c.journey_id AND s.version = c.version
+                  AND s.from_node = c.node_index AND s.choice = c.choice
+ WHERE c.journey = 'browse_abandonment' AND c.node = 'experiment'
+   AND abs(hashtext(s.customer_id)) % 6 < CASE WHEN c.control THEN 1 ELSE 2 END;
+INSERT INTO cjo.events (customer_id, name, channel, properties)
+SELECT customer_id, 'purchase', 'web', jsonb_build_object('category', 'accessory', 'amount', 30 + action_id % 70)
+  FROM cjo.actions
+ WHERE template = 'accessory_offer' AND action_id % 4 = 0;
 
 \i demo/report.sql

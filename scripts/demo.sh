@@ -1,19 +1,37 @@
 #!/usr/bin/env bash
-# The cjo demo: builds and installs the extension, starts a throw-away cluster
-# with pg_cron, publishes two journeys, loads events for a few thousand
-# customers, runs the timer sweep and prints the analytics. Run as root on
-# Debian 12:  bash scripts/demo.sh
+# The cjo demo: installs what is missing, builds and installs the extension,
+# starts a throw-away cluster with pg_cron, publishes the journeys in
+# demo/journeys/, loads three days of events for 3000 customers, runs the
+# timer sweep and prints what cjo decided. The cluster is dropped at the end.
+# Run as root on Debian 12:  bash scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
-make -s
-make -s install
+if [ "${1:-}" != "--in-cluster" ]; then
+    bash scripts/setup.sh
+    make -s
+    make -s install
+    mkdir -p /tmp/cjo-tmp
+    chmod 777 /tmp/cjo-tmp
+    # Re-run this script inside the cluster (pg_virtualenv exports PGHOST, PGPORT, ...).
+    TMPDIR=/tmp/cjo-tmp pg_virtualenv -t \
+        -o "listen_addresses=127.0.0.1 " -o "unix_socket_directories=/tmp" \
+        -o shared_preload_libraries=pg_cron -o cron.database_name=postgres \
+        -o cron.use_background_workers=on \
+        bash scripts/demo.sh --in-cluster
+    exit
+fi
 
-mkdir -p /tmp/cjo-tmp
-chmod 777 /tmp/cjo-tmp
-TMPDIR=/tmp/cjo-tmp pg_virtualenv -t \
-    -o "listen_addresses=127.0.0.1 " -o "unix_socket_directories=/tmp" \
-    -o shared_preload_libraries=pg_cron -o cron.database_name=postgres \
-    -o cron.use_background_workers=on \
-    psql -X -q -f demo/run.sql
+export PGDATABASE=postgres
+sql() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+sql -c 'CREATE EXTENSION pg_cron' -c 'CREATE EXTENSION cjo CASCADE'
+
+echo "== Publishing the journeys in demo/journeys/ =="
+for f in demo/journeys/*.json; do
+    sql -v doc="$(cat "$f")" <<'SQL'
+SELECT cjo_publish(:'doc') AS version, cjo.journey_name(:'doc') AS journey \gset
+\echo :journey version :version
+SQL
+done
+sql -f demo/run.sql
