@@ -41,4 +41,7 @@ SELECT customer_id, 'purchase', 'web', jsonb_build_object('category', 'accessory
   FROM cjo.actions
  WHERE template = 'accessory_offer' AND action_id % 4 = 0;
 
+-- Fresh statistics after a bulk load, as after any large load: the views join several tables.
+ANALYZE;
+
 \i demo/report.sql

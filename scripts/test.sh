@@ -15,6 +15,14 @@ if [ "${1:-}" != "--in-cluster" ]; then
     make -s install
     mkdir -p /tmp/cjo-tmp
     chmod 777 /tmp/cjo-tmp
+    # pg_virtualenv puts every throw-away cluster on port 5432 unless PGPORT says
+    # otherwise: take a free port from a random start, so that runs started at the
+    # same time on one machine don't collide.
+    PGPORT=$((5433 + RANDOM % 500))
+    while [ -e /tmp/.s.PGSQL.$PGPORT.lock ] || (exec 3<>/dev/tcp/127.0.0.1/$PGPORT) 2>/dev/null; do
+        PGPORT=$((PGPORT + 1))
+    done
+    export PGPORT
     # Re-run this script inside the cluster (pg_virtualenv exports PGHOST, PGPORT, ...).
     # pg_cron only runs jobs in cron.database_name: the database pg_regress uses.
     status=0
