@@ -6,7 +6,7 @@ TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions 
 -- 1. Service ticket: a customer bought a computer; two days later they get an
 -- accessory offer, unless a service ticket is open: then marketing waits
 -- until the ticket is resolved, and apologises first.
-\set doc `cat demo/service_ticket.json`
+\set doc `cat demo/journeys/service_ticket.json`
 SELECT cjo_publish(:'doc');
 INSERT INTO cjo.customers (customer_id, attributes) VALUES
     ('happy', '{"open_tickets": 0}'), ('unhappy', '{"open_tickets": 1}'), ('never_fixed', '{"open_tickets": 1}');
@@ -38,7 +38,7 @@ SELECT cjo_archive('service_ticket_follow_up');
 -- they get a reminder, unless they bought (goal, with exit). Half of those
 -- who did not buy are a control group.
 TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;
-\set doc `cat demo/browse_abandonment.json`
+\set doc `cat demo/journeys/browse_abandonment.json`
 SELECT cjo_publish(:'doc');
 INSERT INTO cjo.events (customer_id, name, channel, properties, occurred_at)
 SELECT 'v' || i, 'product_viewed', 'web', jsonb_build_object('sku', 'SKU-' || i), '2026-01-05 10:00+00'
