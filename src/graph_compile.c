@@ -903,7 +903,7 @@ keys_field_start(void *state, char *fname, bool isnull)
 		if (strcmp(lfirst(lc), fname) == 0)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 							errmsg("journey document: key \"%s\" appears twice in one object", fname),
-							errhint("JSON objects keep only one value per key; give each node a distinct name.")));
+							errhint("A JSON object keeps only one value per key; remove the repeated key (nodes need distinct names).")));
 	linitial(kc->levels) = lappend(keys, fname);
 }
 
