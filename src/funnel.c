@@ -19,7 +19,8 @@
  *   strict_increase      a step must be strictly later than the previous one
  *                        (equal timestamps do not count as an order).
  * Events with equal timestamps are taken in step order, and one event that
- * matches several steps counts for each of them, as in ClickHouse.
+ * matches several steps counts for each of them, as in ClickHouse (under
+ * strict_increase in reverse step order: see funnel_event_cmp_desc).
  */
 #include "postgres.h"
 
@@ -146,6 +147,23 @@ funnel_event_cmp(const void *a, const void *b)
 }
 
 /*
+ * Under strict_increase, steps at one instant are taken last step first: an
+ * event matching steps 1 and 2 then extends the chain before it restarts it,
+ * instead of restarting it and being refused as "not later" (where ClickHouse
+ * differs).
+ */
+static int
+funnel_event_cmp_desc(const void *a, const void *b)
+{
+	const FunnelEvent *x = a;
+	const FunnelEvent *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return y->step - x->step;
+}
+
+/*
  * The walk over one customer's sorted events.  first[k] and last[k] hold the
  * first and the latest event time of the chain that reached step k+1.
  */
@@ -216,7 +234,8 @@ cjo_window_funnel_result(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	state = (FunnelState *) PG_GETARG_POINTER(0);
 
-	qsort(state->events, state->count, sizeof(FunnelEvent), funnel_event_cmp);
+	qsort(state->events, state->count, sizeof(FunnelEvent),
+		  (state->mode & FUNNEL_STRICT_INCREASE) ? funnel_event_cmp_desc : funnel_event_cmp);
 	level = funnel_walk(state, first, last, reached);
 
 	out = palloc(sizeof(Datum) * (level + 1));
