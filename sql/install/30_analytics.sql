@@ -5,27 +5,48 @@
 -- cjo.journey_state and cjo.events; nothing here is maintained on the hot path.
 ------------------------------------------------------------------------------
 
+-- One run's moves summed up (src/run_summary.c).
+CREATE TYPE cjo.run_summary AS (
+    entered_at   timestamptz,
+    last_at      timestamptz,
+    last_node    smallint,
+    last_cause   "char",
+    converted_at timestamptz,
+    nodes        smallint[]
+);
+COMMENT ON TYPE cjo.run_summary IS 'What cjo.summarize_run returns about one run';
+CREATE FUNCTION cjo.summarize_run_add(internal, integer, "char", timestamptz, smallint[])
+    RETURNS internal AS 'MODULE_PATHNAME', 'cjo_run_summary_add' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION cjo.summarize_run_add(internal, integer, "char", timestamptz, smallint[]) IS
+    'Transition function of cjo.summarize_run';
+CREATE FUNCTION cjo.summarize_run_result(internal)
+    RETURNS cjo.run_summary AS 'MODULE_PATHNAME', 'cjo_run_summary_result' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION cjo.summarize_run_result(internal) IS 'Final function of cjo.summarize_run';
+CREATE AGGREGATE cjo.summarize_run(step integer, cause "char", at timestamptz, path smallint[]) (
+    SFUNC = cjo.summarize_run_add,
+    STYPE = internal,
+    FINALFUNC = cjo.summarize_run_result
+);
+COMMENT ON AGGREGATE cjo.summarize_run(integer, "char", timestamptz, smallint[]) IS
+    'One run''s moves (cjo.history rows, in any order) summed up: entry time, last move, last node and cause, goal time, nodes reached in order';
+
 -- One row per run of a journey version: how it started, where it is or
 -- ended, and whether it reached the goal.
 CREATE VIEW cjo.runs AS
-SELECT r.customer_id, r.journey_id, r.version, r.run, r.entered_at, r.last_at,
-       r.last_node, r.converted_at,
+SELECT r.customer_id, r.journey_id, r.version, r.run, (r.s).entered_at, (r.s).last_at,
+       (r.s).last_node, (r.s).converted_at,
        CASE WHEN s.run = r.run AND s.status = 'a' THEN 'active'
             WHEN n.node_type = 'exit' THEN 'completed'
-            WHEN r.last_cause = 'g' THEN 'converted'
-            WHEN r.last_cause = 'x' THEN 'exited'
-            WHEN r.last_cause = 'r' THEN 'restarted'
-            ELSE 'completed' END AS outcome
-  FROM (SELECT h.customer_id, h.journey_id, h.version, h.run,
-               min(h.at) FILTER (WHERE h.cause = 'e') AS entered_at,
-               max(h.at) AS last_at,
-               (array_agg(h.path[cardinality(h.path)] ORDER BY h.step DESC))[1] AS last_node,
-               (array_agg(h.cause ORDER BY h.step DESC))[1] AS last_cause,
-               min(h.at) FILTER (WHERE h.cause = 'g') AS converted_at
+            WHEN (r.s).last_cause = 'g' THEN 'converted'
+            WHEN (r.s).last_cause = 'x' THEN 'exited'
+            WHEN (r.s).last_cause = 'r' THEN 'restarted'
+            ELSE 'completed' END AS outcome,
+       (r.s).nodes
+  FROM (SELECT h.customer_id, h.journey_id, h.version, h.run, cjo.summarize_run(h.step, h.cause, h.at, h.path) AS s
           FROM cjo.history h
          GROUP BY h.customer_id, h.journey_id, h.version, h.run) r
   JOIN cjo.journey_state s ON s.customer_id = r.customer_id AND s.journey_id = r.journey_id
-  LEFT JOIN cjo.journey_nodes n ON n.journey_id = r.journey_id AND n.version = r.version AND n.node_index = r.last_node;
+  LEFT JOIN cjo.journey_nodes n ON n.journey_id = r.journey_id AND n.version = r.version AND n.node_index = (r.s).last_node;
 COMMENT ON VIEW cjo.runs IS 'One row per run (one pass of a customer through a journey version): when it started, where it is or ended, how it ended';
 COMMENT ON COLUMN cjo.runs.customer_id IS 'The customer';
 COMMENT ON COLUMN cjo.runs.journey_id IS 'The journey';
@@ -35,6 +56,7 @@ COMMENT ON COLUMN cjo.runs.entered_at IS 'When the run entered the journey';
 COMMENT ON COLUMN cjo.runs.last_at IS 'Time of the run''s latest move';
 COMMENT ON COLUMN cjo.runs.last_node IS 'Index of the node the run is at, or ended at';
 COMMENT ON COLUMN cjo.runs.converted_at IS 'When the run first reached the goal (NULL if never)';
+COMMENT ON COLUMN cjo.runs.nodes IS 'Indexes of the nodes the run reached, in order (cjo.journey_nodes.node_index)';
 COMMENT ON COLUMN cjo.runs.outcome IS 'active; completed (reached an exit node); converted (a goal with exit ended it); exited (exit event); restarted (ended by re-entry). Whether it reached the goal is converted_at';
 
 -- Which variant of which split each run was sent to (the first time it
@@ -62,6 +84,22 @@ COMMENT ON COLUMN cjo.experiment_assignments.assigned_at IS 'When the run passed
 ------------------------------------------------------------------------------
 -- Journey funnel: every node of a journey version in graph order.
 ------------------------------------------------------------------------------
+CREATE FUNCTION cjo.run_facts_add(internal, cjo.journey, boolean, integer, "char", timestamptz, smallint[], smallint[])
+    RETURNS internal AS 'MODULE_PATHNAME', 'cjo_run_facts_add' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION cjo.run_facts_add(internal, cjo.journey, boolean, integer, "char", timestamptz, smallint[], smallint[]) IS
+    'Transition function of cjo.run_facts';
+CREATE FUNCTION cjo.run_facts_result(internal)
+    RETURNS bigint[] AS 'MODULE_PATHNAME', 'cjo_run_facts_result' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION cjo.run_facts_result(internal) IS 'Final function of cjo.run_facts';
+CREATE AGGREGATE cjo.run_facts(graph cjo.journey, active boolean, step integer, cause "char", at timestamptz,
+                               path smallint[], choices smallint[]) (
+    SFUNC = cjo.run_facts_add,
+    STYPE = internal,
+    FINALFUNC = cjo.run_facts_result
+);
+COMMENT ON AGGREGATE cjo.run_facts(cjo.journey, boolean, integer, "char", timestamptz, smallint[], smallint[]) IS
+    'What the journey funnel counts about one run, from its moves in cjo.history (one pass): {entry time, first split node, its variant, converted, then (node, flags, stay) triples}; used by cjo_journey_funnel()';
+
 CREATE FUNCTION @extschema@.cjo_journey_funnel(journey_name text DEFAULT NULL,
                                                journey_version integer DEFAULT NULL,
                                                breakdown text DEFAULT NULL,
@@ -71,7 +109,7 @@ CREATE FUNCTION @extschema@.cjo_journey_funnel(journey_name text DEFAULT NULL,
                    ended bigint, completed bigint, converted bigint, dropped bigint,
                    conversion_from_entry double precision, conversion_from_previous double precision,
                    median_time interval, p90_time interval)
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS
 $$
 #variable_conflict use_column
 BEGIN
@@ -87,138 +125,86 @@ BEGIN
         RAISE EXCEPTION 'journey "%" does not exist', journey_name USING ERRCODE = 'undefined_object';
     END IF;
     RETURN QUERY
-    WITH scope AS (
-        SELECT v.journey_id, j.name, v.version
+    WITH scope AS MATERIALIZED (
+        SELECT v.journey_id, j.name, v.version, v.graph
           FROM cjo.journeys j
           JOIN cjo.journey_versions v ON v.journey_id = j.journey_id
          WHERE (journey_name IS NULL OR j.name = journey_name)
            AND (journey_version IS NULL OR v.version = journey_version)
-    ), moves AS (
-        SELECT h.*
+    ), runs AS MATERIALIZED (
+        -- One pass over the history: what each run did (src/run_facts.c).
+        SELECT h.journey_id, h.version,
+               cjo.run_facts(sc.graph, s.run = h.run AND s.status = 'a', h.step, h.cause, h.at, h.path, h.choices) AS f,
+               bool_and(s.run = h.run AND s.status = 'a' AND cjo_journey_funnel.stalled_after IS NOT NULL
+                        AND s.node_at < now() - cjo_journey_funnel.stalled_after) AS is_stalled
           FROM cjo.history h
-          JOIN scope USING (journey_id, version)
-    ), runs AS (
-        SELECT m.customer_id, m.journey_id, m.version, m.run,
-               min(m.at) FILTER (WHERE m.cause = 'e') AS entered_at,
-               (array_agg(m.path[cardinality(m.path)] ORDER BY m.step DESC))[1] AS last_node,
-               bool_or(m.cause = 'g') AS converted
-          FROM moves m
-         GROUP BY 1, 2, 3, 4
-    ), segments AS (
-        SELECT r.*,
+          JOIN scope sc ON sc.journey_id = h.journey_id AND sc.version = h.version
+          JOIN cjo.journey_state s ON s.customer_id = h.customer_id AND s.journey_id = h.journey_id
+         GROUP BY h.customer_id, h.journey_id, h.version, h.run
+    ), variants AS MATERIALIZED (
+        SELECT c.journey_id, c.version, c.node_index, c.choice, c.node || ': ' || c.label AS name
+          FROM cjo.journey_choices c
+          JOIN scope sc ON sc.journey_id = c.journey_id AND sc.version = c.version
+    ), segments AS MATERIALIZED (
+        SELECT r.journey_id, r.version, r.f, r.is_stalled,
                CASE cjo_journey_funnel.breakdown
-                   WHEN 'entry_week' THEN to_char(date_trunc('week', r.entered_at), 'IYYY-"W"IW')
-                   WHEN 'variant' THEN coalesce(
-                       (SELECT c.node || ': ' || c.label
-                          FROM cjo.experiment_assignments a
-                          JOIN cjo.journey_choices c ON c.journey_id = a.journey_id AND c.version = a.version
-                                                    AND c.node_index = a.node_index AND c.choice = a.choice
-                         WHERE a.customer_id = r.customer_id AND a.journey_id = r.journey_id AND a.run = r.run
-                         ORDER BY a.assigned_step, a.node_index
-                         LIMIT 1), '(no split)')
+                   WHEN 'entry_week' THEN to_char(date_trunc('week', timestamptz '2000-01-01 00:00:00+00' + r.f[1] * interval '1 microsecond'),
+                                                  'IYYY-"W"IW')
+                   WHEN 'variant' THEN coalesce(v.name, '(no split)')
                    ELSE ''
-               END AS segment,
-               (s.run = r.run AND s.status = 'a') AS active,
-               (s.run = r.run AND s.status = 'a' AND cjo_journey_funnel.stalled_after IS NOT NULL
-                AND s.node_at < now() - cjo_journey_funnel.stalled_after) AS is_stalled
+               END AS segment
           FROM runs r
-          JOIN cjo.journey_state s ON s.customer_id = r.customer_id AND s.journey_id = r.journey_id
-    ), visits AS (
-        -- Each node a run reached, and whether it ever went on from there.
-        SELECT m.journey_id, m.version, m.customer_id, m.run, p.node,
-               bool_or(p.k < cardinality(m.path)) AS went_on
-          FROM moves m
-         CROSS JOIN LATERAL unnest(m.path) WITH ORDINALITY AS p(node, k)
-         WHERE p.node IS NOT NULL
-         GROUP BY 1, 2, 3, 4, 5
-    ), stays AS (
-        -- Time at the node where a move left the run, until the run's next
-        -- move that takes it away: a goal only does when it ended the run.
-        SELECT x.journey_id, x.version, x.customer_id, x.run, x.path[cardinality(x.path)] AS node,
-               x.left_at - x.at AS stay
-          FROM (SELECT y.*,
-                       min(y.at) FILTER (WHERE y.cause <> 'g' OR (y.is_last AND NOT y.active))
-                           OVER (PARTITION BY y.customer_id, y.journey_id, y.run ORDER BY y.step
-                                 ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS left_at
-                  FROM (SELECT m.*, g.active,
-                               m.step = max(m.step) OVER (PARTITION BY m.customer_id, m.journey_id, m.run) AS is_last
-                          FROM moves m
-                          JOIN segments g USING (customer_id, journey_id, version, run)) y) x
-         WHERE cardinality(x.path) >= 2 AND x.left_at IS NOT NULL
-    ), per_node AS (
-        SELECT v.journey_id, v.version, g.segment, v.node,
-               count(*) AS entered,
-               count(*) FILTER (WHERE g.active AND g.last_node = v.node) AS waiting,
-               count(*) FILTER (WHERE g.is_stalled AND g.last_node = v.node) AS stalled,
-               count(*) FILTER (WHERE v.went_on) AS moved_on,
-               count(*) FILTER (WHERE NOT g.active AND g.last_node = v.node) AS ended,
-               count(*) FILTER (WHERE NOT g.active AND g.last_node = v.node AND NOT g.converted) AS ended_unconverted
-          FROM visits v
-          JOIN segments g USING (customer_id, journey_id, version, run)
+          LEFT JOIN variants v ON v.journey_id = r.journey_id AND v.version = r.version
+                              AND v.node_index = r.f[2] AND v.choice = r.f[3]
+    ), facts AS MATERIALIZED (
+        SELECT g.journey_id, g.version, g.segment, g.is_stalled,
+               g.f[i] AS node, g.f[i + 1] AS flags, g.f[i + 2] AS stay
+          FROM segments g
+         CROSS JOIN LATERAL generate_series(5, cardinality(g.f) - 2, 3) AS i
+    ), per_node AS MATERIALIZED (
+        SELECT x.journey_id, x.version, x.segment, x.node,
+               count(*) FILTER (WHERE x.flags & 1 <> 0) AS entered,
+               count(*) FILTER (WHERE x.flags & 4 <> 0) AS waiting,
+               count(*) FILTER (WHERE x.flags & 4 <> 0 AND x.is_stalled) AS stalled,
+               count(*) FILTER (WHERE x.flags & 2 <> 0) AS moved_on,
+               count(*) FILTER (WHERE x.flags & 8 <> 0) AS ended,
+               count(*) FILTER (WHERE x.flags & 16 <> 0) AS completed,
+               count(*) FILTER (WHERE x.flags & 32 <> 0) AS converted,
+               count(*) FILTER (WHERE x.flags & 64 <> 0) AS ended_unconverted,
+               count(*) FILTER (WHERE x.flags & 128 <> 0) AS runs_before
+          FROM facts x
          GROUP BY 1, 2, 3, 4
-    ), goals AS (
-        SELECT m.journey_id, m.version, g.segment, m.path[1] AS node, count(DISTINCT (m.customer_id, m.run)) AS converted
-          FROM moves m
-          JOIN segments g USING (customer_id, journey_id, version, run)
-         WHERE m.cause = 'g'
+    ), times AS MATERIALIZED (
+        -- Percentiles sort their rows: only the rows with a stay.
+        SELECT x.journey_id, x.version, x.segment, x.node,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY x.stay) AS median_us,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY x.stay) AS p90_us
+          FROM facts x
+         WHERE x.stay >= 0
          GROUP BY 1, 2, 3, 4
-    ), times AS (
-        SELECT t.journey_id, t.version, g.segment, t.node,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY t.stay) AS median_time,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY t.stay) AS p90_time
-          FROM stays t
-          JOIN segments g USING (customer_id, journey_id, version, run)
-         GROUP BY 1, 2, 3, 4
-    ), before AS (
-        -- Runs that reached a node leading to each node (all runs, for the start node).
-        SELECT pr.journey_id, pr.version, g.segment, pr.node_index AS node,
-               count(DISTINCT (v.customer_id, v.run)) AS runs
-          FROM (SELECT n.journey_id, n.version, t.node_index, n.node_index AS pred
-                  FROM cjo.journey_nodes n
-                  JOIN scope USING (journey_id, version)
-                 CROSS JOIN LATERAL unnest(n.next_nodes) AS nx(name)
-                  JOIN cjo.journey_nodes t ON t.journey_id = n.journey_id AND t.version = n.version
-                                          AND t.node = nx.name) pr
-          JOIN visits v ON v.journey_id = pr.journey_id AND v.version = pr.version AND v.node = pr.pred
-          JOIN segments g ON g.customer_id = v.customer_id AND g.journey_id = v.journey_id AND g.run = v.run
-         GROUP BY 1, 2, 3, 4
-    ), entries AS (
+    ), entries AS MATERIALIZED (
         SELECT g.journey_id, g.version, g.segment, count(*) AS runs
           FROM segments g
          GROUP BY 1, 2, 3
-    ), grid AS (
-        SELECT sc.name, n.journey_id, n.version, e.segment, n.node_index, n.node, n.node_type, e.runs
-          FROM scope sc
-          JOIN cjo.journey_nodes n ON n.journey_id = sc.journey_id AND n.version = sc.version
-          JOIN entries e ON e.journey_id = sc.journey_id AND e.version = sc.version
-    ), counted AS (
-        SELECT gr.*, coalesce(pn.entered, 0) AS entered, coalesce(pn.waiting, 0) AS waiting,
-               coalesce(pn.stalled, 0) AS stalled, coalesce(pn.moved_on, 0) AS moved_on,
-               coalesce(pn.ended, 0) AS ended, coalesce(pn.ended_unconverted, 0) AS ended_unconverted,
-               coalesce(go.converted, 0) AS converted, ti.median_time, ti.p90_time,
-               CASE WHEN gr.node_index = 0 THEN gr.runs ELSE coalesce(bf.runs, 0) END AS runs_before
-          FROM grid gr
-          LEFT JOIN per_node pn ON pn.journey_id = gr.journey_id AND pn.version = gr.version
-                               AND pn.segment = gr.segment AND pn.node = gr.node_index
-          LEFT JOIN goals go ON go.journey_id = gr.journey_id AND go.version = gr.version
-                            AND go.segment = gr.segment AND go.node = gr.node_index
-          LEFT JOIN times ti ON ti.journey_id = gr.journey_id AND ti.version = gr.version
-                            AND ti.segment = gr.segment AND ti.node = gr.node_index
-          LEFT JOIN before bf ON bf.journey_id = gr.journey_id AND bf.version = gr.version
-                             AND bf.segment = gr.segment AND bf.node = gr.node_index
     )
-    SELECT c.name, c.version, c.segment, c.node_index::integer, c.node, c.node_type,
-           c.entered, c.waiting, c.stalled, c.moved_on, c.ended,
-           CASE WHEN c.node_type = 'exit' THEN c.ended ELSE 0 END,
-           c.converted, c.ended_unconverted + c.stalled,
-           c.entered::double precision / nullif(c.runs, 0),
-           c.entered::double precision / nullif(c.runs_before, 0),
-           CASE WHEN c.node_type IN ('action', 'branch', 'split') AND c.entered > 0 THEN interval '0'
-                WHEN c.node_type <> 'exit' THEN c.median_time END,
-           CASE WHEN c.node_type IN ('action', 'branch', 'split') AND c.entered > 0 THEN interval '0'
-                WHEN c.node_type <> 'exit' THEN c.p90_time END
-      FROM counted c
-     ORDER BY c.name, c.version, c.segment, c.node_index;
+    SELECT sc.name, n.version, e.segment, n.node_index::integer, n.node, n.node_type,
+           coalesce(p.entered, 0), coalesce(p.waiting, 0), coalesce(p.stalled, 0), coalesce(p.moved_on, 0),
+           coalesce(p.ended, 0), coalesce(p.completed, 0), coalesce(p.converted, 0),
+           coalesce(p.ended_unconverted, 0) + coalesce(p.stalled, 0),
+           coalesce(p.entered, 0)::double precision / nullif(e.runs, 0),
+           coalesce(p.entered, 0)::double precision / nullif(coalesce(p.runs_before, 0), 0),
+           CASE WHEN n.node_type IN ('action', 'branch', 'split') AND coalesce(p.entered, 0) > 0 THEN interval '0'
+                WHEN n.node_type <> 'exit' THEN t.median_us * interval '1 microsecond' END,
+           CASE WHEN n.node_type IN ('action', 'branch', 'split') AND coalesce(p.entered, 0) > 0 THEN interval '0'
+                WHEN n.node_type <> 'exit' THEN t.p90_us * interval '1 microsecond' END
+      FROM scope sc
+      JOIN cjo.journey_nodes n ON n.journey_id = sc.journey_id AND n.version = sc.version
+      JOIN entries e ON e.journey_id = sc.journey_id AND e.version = sc.version
+      LEFT JOIN per_node p ON p.journey_id = n.journey_id AND p.version = n.version
+                          AND p.segment = e.segment AND p.node = n.node_index
+      LEFT JOIN times t ON t.journey_id = n.journey_id AND t.version = n.version
+                       AND t.segment = e.segment AND t.node = n.node_index
+     ORDER BY sc.name, n.version, e.segment, n.node_index;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.cjo_journey_funnel(text, integer, text, interval) IS
@@ -284,7 +270,7 @@ CREATE FUNCTION @extschema@.cjo_journey_paths(journey_name text, journey_version
                                               include_active boolean DEFAULT false)
     RETURNS TABLE (version integer, path text, outcome text, runs bigint, share double precision,
                    converted bigint, conversion_rate double precision, median_duration interval)
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS
 $$
 #variable_conflict use_column
 DECLARE
@@ -298,32 +284,27 @@ BEGIN
         RAISE EXCEPTION 'max_paths must be at least 1' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     RETURN QUERY
-    WITH runs AS (
-        SELECT r.* FROM cjo.runs r
+    WITH counted AS (
+        SELECT r.version, r.nodes, r.outcome, count(*) AS runs,
+               count(*) FILTER (WHERE r.converted_at IS NOT NULL) AS converted,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY r.last_at - r.entered_at) AS median_duration
+          FROM cjo.runs r
          WHERE r.journey_id = jid
            AND (journey_version IS NULL OR r.version = journey_version)
            AND (include_active OR r.outcome <> 'active')
+         GROUP BY 1, 2, 3
     ), named AS (
-        -- The nodes a run reached, in order: every move adds its path but for
-        -- its first node, which is where the previous move ended.
-        SELECT h.version, h.customer_id, h.run, string_agg(n.node, ' > ' ORDER BY h.step, p.k) AS path
-          FROM cjo.history h
-         CROSS JOIN LATERAL unnest(h.path) WITH ORDINALITY AS p(node, k)
-          JOIN cjo.journey_nodes n ON n.journey_id = h.journey_id AND n.version = h.version AND n.node_index = p.node
-         WHERE h.journey_id = jid AND p.k >= 2
-         GROUP BY 1, 2, 3
-    ), counted AS (
-        SELECT r.version, nm.path, r.outcome, count(*) AS runs,
-               count(*) FILTER (WHERE r.converted_at IS NOT NULL) AS converted,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY r.last_at - r.entered_at) AS median_duration
-          FROM runs r
-          JOIN named nm USING (version, customer_id, run)
-         GROUP BY 1, 2, 3
+        -- Node names only for the distinct paths.
+        SELECT c.*, (SELECT string_agg(n.node, ' > ' ORDER BY p.k)
+                       FROM unnest(c.nodes) WITH ORDINALITY AS p(node, k)
+                       JOIN cjo.journey_nodes n ON n.journey_id = jid AND n.version = c.version
+                                               AND n.node_index = p.node) AS path
+          FROM counted c
     )
     SELECT c.version, c.path, c.outcome, c.runs,
            c.runs::double precision / sum(c.runs) OVER (PARTITION BY c.version),
            c.converted, c.converted::double precision / c.runs, c.median_duration
-      FROM counted c
+      FROM named c
      ORDER BY c.runs DESC, c.version, c.path, c.outcome
      LIMIT max_paths;
 END
@@ -349,13 +330,17 @@ COMMENT ON FUNCTION cjo.probability_to_beat(bigint, bigint, bigint, bigint) IS
     'P(variant rate > control rate) with Beta(1 + conversions, 1 + non-conversions) posteriors, in closed form';
 
 CREATE VIEW cjo.experiment_results AS
-WITH outcomes AS (
+WITH goals AS (
+    SELECT g.customer_id, g.journey_id, g.run, min(g.step) AS goal_step
+      FROM cjo.history g
+     WHERE g.cause = 'g'
+     GROUP BY 1, 2, 3
+), outcomes AS (
     SELECT a.journey_id, a.version, a.node_index, a.choice,
            count(*) AS runs,
-           count(*) FILTER (WHERE EXISTS (SELECT FROM cjo.history g
-                                           WHERE g.customer_id = a.customer_id AND g.journey_id = a.journey_id
-                                             AND g.run = a.run AND g.cause = 'g' AND g.step > a.assigned_step)) AS conversions
+           count(*) FILTER (WHERE g.goal_step > a.assigned_step) AS conversions
       FROM cjo.experiment_assignments a
+      LEFT JOIN goals g ON g.customer_id = a.customer_id AND g.journey_id = a.journey_id AND g.run = a.run
      GROUP BY 1, 2, 3, 4
 ), variants AS (
     SELECT c.journey_id, c.journey, c.version, c.node_index, c.node, c.choice, c.label, c.control,
