@@ -4,3 +4,27 @@
 \echo Use "ALTER EXTENSION cjo UPDATE" to load this file. \quit
 
 SET LOCAL search_path TO pg_catalog, pg_temp;
+
+-- Journey lifecycle: draft and paused journeys (sql/install/20_lifecycle.sql).
+ALTER TABLE cjo.journeys DROP CONSTRAINT journeys_status_check,
+    ADD CONSTRAINT journeys_status_check CHECK (status IN ('draft', 'active', 'paused', 'archived'));
+COMMENT ON COLUMN cjo.journeys.status IS 'draft: saved, never published; active: customers enter and move; paused: customers are held where they are (events and timers are ignored until cjo_resume); archived: no new entries, events and timers are ignored';
+-- Publishing a paused journey keeps it paused.
+CREATE OR REPLACE FUNCTION @extschema@.cjo_publish(definition cjo.journey) RETURNS integer
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    jname text := cjo.journey_name(definition);
+    jid integer;
+    v integer;
+BEGIN
+    INSERT INTO cjo.journeys AS j (name) VALUES (jname)
+        ON CONFLICT (name) DO UPDATE SET status = CASE WHEN j.status = 'paused' THEN 'paused' ELSE 'active' END
+        RETURNING j.journey_id INTO jid;
+    -- Serialise concurrent publications of one journey.
+    PERFORM 1 FROM cjo.journeys WHERE journey_id = jid FOR UPDATE;
+    SELECT coalesce(max(version), 0) + 1 INTO v FROM cjo.journey_versions WHERE journey_id = jid;
+    INSERT INTO cjo.journey_versions (journey_id, version, graph) VALUES (jid, v, definition);
+    RETURN v;
+END
+$$;
