@@ -232,6 +232,23 @@ COMMENT ON COLUMN cjo.journey_funnel.conversion_from_previous IS 'entered / runs
 COMMENT ON COLUMN cjo.journey_funnel.median_time IS 'Median time runs spent at the node before moving on or leaving (0 for immediate nodes, NULL for exit nodes; stays still going are not counted)';
 COMMENT ON COLUMN cjo.journey_funnel.p90_time IS '90th percentile of the time spent at the node (same rules as median_time)';
 
+-- The funnel's first columns, as version 0.1 named them.
+CREATE VIEW cjo.node_stats AS
+SELECT f.journey, f.version, f.node_index, f.node, f.node_type, f.entered, f.waiting,
+       f.entered - f.waiting - f.ended AS moved_on, f.dropped, f.converted
+  FROM @extschema@.cjo_journey_funnel() f;
+COMMENT ON VIEW cjo.node_stats IS 'Funnel per journey version and node: who entered each node, waits there now, moved on, dropped off there, or reached the goal while there';
+COMMENT ON COLUMN cjo.node_stats.journey IS 'Journey name';
+COMMENT ON COLUMN cjo.node_stats.version IS 'Journey version';
+COMMENT ON COLUMN cjo.node_stats.node_index IS 'Node index (graph order)';
+COMMENT ON COLUMN cjo.node_stats.node IS 'Node name';
+COMMENT ON COLUMN cjo.node_stats.node_type IS 'Node type';
+COMMENT ON COLUMN cjo.node_stats.entered IS 'Customer runs that reached the node';
+COMMENT ON COLUMN cjo.node_stats.waiting IS 'Customers at the node now (active)';
+COMMENT ON COLUMN cjo.node_stats.moved_on IS 'Runs that reached the node and went on to another node (entered - waiting - runs that ended here)';
+COMMENT ON COLUMN cjo.node_stats.dropped IS 'Runs that ended at the node without reaching the goal: at an exit node, by an exit event, or restarted by re-entry';
+COMMENT ON COLUMN cjo.node_stats.converted IS 'Runs that reached the goal while at the node';
+
 ------------------------------------------------------------------------------
 -- Paths: node-to-node edges (for Sankey diagrams) and whole paths.
 ------------------------------------------------------------------------------

@@ -28,3 +28,6 @@ BEGIN
     RETURN v;
 END
 $$;
+
+-- cjo.node_stats is now computed from cjo_journey_funnel() (sql/install/30_analytics.sql).
+DROP VIEW cjo.node_stats;
