@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS cjo;
-SELECT plan(321);
+SELECT plan(322);
 SET LOCAL search_path TO DEFAULT;
 
 SELECT has_schema('cjo');
@@ -12,11 +12,12 @@ SELECT has_type('cjo', 'journey', 'the journey graph type exists');
 
 -- Tables and views: exactly these.
 SELECT has_table('cjo', t, 'table cjo.' || t || ' exists')
-  FROM unnest(ARRAY['journeys', 'journey_versions', 'customers', 'events', 'journey_state', 'history', 'actions']) t;
-SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'customers', 'events', 'journey_state', 'history', 'actions']);
+  FROM unnest(ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions']) t;
+SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions']);
 SELECT has_view('cjo', v, 'view cjo.' || v || ' exists')
   FROM unnest(ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats']) v;
-SELECT views_are('cjo', ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats']);
+SELECT views_are('cjo', ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats',
+                              'runs', 'journey_funnel', 'journey_edges', 'experiment_assignments', 'experiment_results']);
 
 -- Every column of every table and view, with its type.
 CREATE TEMP TABLE expected_columns (rel text, col text, type text, pos serial);
@@ -182,7 +183,14 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.proname LIKE 'cjo\_%' AND pg_function_is_visible(p.oid)$$,
               ARRAY['cjo_publish(cjo.journey)', 'cjo_publish(text)', 'cjo_publish(jsonb)', 'cjo_archive(text)',
                     'cjo_advance(timestamp with time zone,text)', 'cjo_schedule_sweep(text)', 'cjo_unschedule_sweep()',
-                    'cjo_claim(integer,interval,text[],text)', 'cjo_report(bigint,text,text,interval)', 'cjo_explain(text)'],
+                    'cjo_claim(integer,interval,text[],text)', 'cjo_report(bigint,text,text,interval)', 'cjo_explain(text)',
+                    'cjo_save_draft(cjo.journey)', 'cjo_save_draft(text)', 'cjo_save_draft(jsonb)',
+                    'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_pause(text)', 'cjo_resume(text)',
+                    'cjo_journey_funnel(text,integer,text,interval)', 'cjo_journey_paths(text,integer,integer,boolean)',
+                    'cjo_funnel(jsonb,interval,text[],timestamp with time zone,timestamp with time zone)',
+                    'cjo_simulate(cjo.journey,timestamp with time zone,timestamp with time zone)',
+                    'cjo_simulate(text,timestamp with time zone,timestamp with time zone)',
+                    'cjo_simulate(jsonb,timestamp with time zone,timestamp with time zone)'],
               'exactly these cjo_* functions are on the default search_path');
 
 -- ... and callable by their bare names.
@@ -249,7 +257,7 @@ $$, 'every table, view, column, the schema, the type and every cjo_* function ha
 
 -- pg_dump keeps the data of every table (extension configuration tables).
 SELECT set_eq($$SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'cjo'$$,
-              ARRAY['cjo.journeys', 'cjo.journey_versions', 'cjo.customers', 'cjo.events', 'cjo.journey_state',
+              ARRAY['cjo.journeys', 'cjo.journey_versions', 'cjo.journey_drafts', 'cjo.customers', 'cjo.events', 'cjo.journey_state',
                     'cjo.history', 'cjo.actions', 'cjo.journeys_journey_id_seq', 'cjo.events_event_id_seq',
                     'cjo.actions_action_id_seq'],
               'pg_dump keeps every data table and its sequence');
