@@ -30,7 +30,8 @@ SELECT customer_id, version, node, status, due_at FROM cjo.customer_journeys WHE
 SELECT cjo_save_draft(:'doc');
 SELECT name, status FROM cjo.journeys WHERE name = 'lc_welcome';
 SELECT cjo_discard_draft('lc_welcome');
-SELECT count(*) AS drafts, (SELECT count(*) FROM cjo.journey_versions) AS versions FROM cjo.journey_drafts;
+SELECT count(*) AS drafts, (SELECT count(*) FROM cjo.journey_versions v JOIN cjo.journeys j USING (journey_id) WHERE j.name = 'lc_welcome') AS versions
+  FROM cjo.journey_drafts;
 
 -- Pause: customers stay where they are. A new signup does not enter, and the
 -- sweep after their timers fell due moves nobody.
