@@ -120,7 +120,7 @@ $$
 DECLARE
     b record;
 BEGIN
-    as_of := pg_catalog.coalesce(as_of, pg_catalog.now());
+    as_of := COALESCE(as_of, pg_catalog.now());
     history := 0;
     actions := 0;
     LOOP
