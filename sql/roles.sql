@@ -190,35 +190,47 @@ SELECT action_id, customer_id, channel, status, last_error,
   FROM cjo.actions ORDER BY 1;
 
 ------------------------------------------------------------------------------
--- Row-level security recipe: one database, several brands, each brand's
--- analysts see only their customers (here the brand is the customer id's
--- prefix; see doc/security.md).
+-- Row-level security recipe of doc/security.md: several brands in one
+-- database, the brand is the customer id's prefix, each brand's analysts
+-- see only their customers.
 ------------------------------------------------------------------------------
-CREATE ROLE regress_brand_a NOLOGIN IN ROLE cjo_analyst;
+CREATE ROLE regress_acme_analyst NOLOGIN IN ROLE cjo_analyst;
+SET ROLE regress_cjo_ingest;
+INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES
+    ('acme:1', 'signup', '2026-01-09 09:00+00'), ('globex:1', 'signup', '2026-01-09 09:00+00');
+RESET ROLE;
 ALTER TABLE cjo.journey_state ENABLE ROW LEVEL SECURITY;
-CREATE POLICY brand_a ON cjo.journey_state FOR SELECT TO regress_brand_a USING (customer_id LIKE 'c1%');
-CREATE POLICY everyone_else ON cjo.journey_state USING (NOT pg_has_role('regress_brand_a', 'MEMBER'));
--- Views run with their owner's rights unless they are security_invoker.
+CREATE POLICY brand ON cjo.journey_state FOR SELECT TO cjo_analyst
+    USING (customer_id LIKE current_setting('app.brand', true) || ':%'
+           OR coalesce(current_setting('app.brand', true), '') = '');
+CREATE POLICY others ON cjo.journey_state
+    USING (NOT pg_has_role('cjo_analyst', 'MEMBER') OR pg_has_role('cjo_admin', 'MEMBER'));
 ALTER VIEW cjo.customer_journeys SET (security_invoker = on);
-SET ROLE regress_brand_a;
+SET app.brand = 'acme';
+SET ROLE regress_acme_analyst;
 SELECT customer_id, journey_id, status FROM cjo.journey_state ORDER BY 1;
 SELECT customer_id, journey, node FROM cjo.customer_journeys ORDER BY 1;
 RESET ROLE;
+RESET app.brand;
 SET ROLE regress_cjo_analyst;
-SELECT count(*) AS analyst_sees_states FROM cjo.journey_state;
+SELECT count(*) AS analyst_of_no_brand_sees FROM cjo.customer_journeys;
+RESET ROLE;
+SET ROLE regress_cjo_admin;
+SELECT count(*) AS admin_sees FROM cjo.customer_journeys;
 RESET ROLE;
 -- Event inserts still move every brand's customers (the trigger runs as owner).
 SET ROLE regress_cjo_ingest;
-INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES ('c4', 'signup', '2026-01-09 09:00+00');
+INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES
+    ('acme:2', 'signup', '2026-01-09 09:00+00'), ('globex:2', 'signup', '2026-01-09 09:00+00');
 RESET ROLE;
 SELECT count(*) AS states FROM cjo.journey_state;
-DROP POLICY brand_a ON cjo.journey_state;
-DROP POLICY everyone_else ON cjo.journey_state;
+DROP POLICY brand ON cjo.journey_state;
+DROP POLICY others ON cjo.journey_state;
 ALTER TABLE cjo.journey_state DISABLE ROW LEVEL SECURITY;
 ALTER VIEW cjo.customer_journeys RESET (security_invoker);
 
 -- Clean up.
 DROP SCHEMA regress_hostile CASCADE;
-DROP ROLE regress_cjo_admin, regress_cjo_ingest, regress_cjo_delivery, regress_cjo_analyst, regress_brand_a;
+DROP ROLE regress_cjo_admin, regress_cjo_ingest, regress_cjo_delivery, regress_cjo_analyst, regress_acme_analyst;
 SELECT cjo_archive('roles');
 TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;
