@@ -1,29 +1,35 @@
--- What the demo prints at the end: the funnel, the experiment, the outbox,
--- one customer's story.
+-- What the demo prints at the end: the funnel, the experiment, flows and paths,
+-- an ad-hoc funnel, the outbox, one customer's story.
 \pset footer off
 
 \echo
-\echo '== Funnel per node: SELECT * FROM cjo.node_stats ORDER BY journey, version, node_index =='
-SELECT * FROM cjo.node_stats ORDER BY journey, version, node_index;
+\echo '== Funnel per node: SELECT ... FROM cjo.journey_funnel (doc/analytics.md) =='
+SELECT journey, node, node_type, entered, waiting, moved_on, converted, dropped,
+       round(conversion_from_entry::numeric, 3) AS from_entry, round(conversion_from_previous::numeric, 3) AS from_previous,
+       date_trunc('second', median_time) AS median_time, date_trunc('second', p90_time) AS p90_time
+  FROM cjo.journey_funnel ORDER BY journey, version, node_index;
 
 \echo '== Goals reached per journey (cjo.customer_journeys) =='
 SELECT journey, count(*) AS runs, count(converted_at) AS converted,
        round(100.0 * count(converted_at) / count(*), 1) AS conversion_pct, sum(goal_value) AS goal_value
   FROM cjo.customer_journeys GROUP BY journey ORDER BY journey;
 
-\echo '== Experiment in browse_abandonment: reminder vs control =='
-WITH assigned AS MATERIALIZED (
-    SELECT s.customer_id, s.journey_id, s.run, c.label AS variant, c.control
-      FROM cjo.journey_choices c
-      JOIN cjo.steps s ON s.journey_id = c.journey_id AND s.version = c.version
-                      AND s.from_node = c.node_index AND s.choice = c.choice
-     WHERE c.journey = 'browse_abandonment' AND c.node = 'experiment'
-)
-SELECT a.variant, a.control, count(*) AS customers, count(st.converted_at) AS converted,
-       round(100.0 * count(st.converted_at) / count(*), 1) AS conversion_pct, sum(st.goal_value) AS revenue
-  FROM assigned a
-  JOIN cjo.journey_state st ON st.customer_id = a.customer_id AND st.journey_id = a.journey_id AND st.run = a.run
- GROUP BY a.variant, a.control ORDER BY a.control, a.variant;
+\echo '== Experiments: SELECT ... FROM cjo.experiment_results =='
+SELECT journey, split_node, variant, baseline, entered, converted, round(conversion_rate::numeric, 4) AS rate,
+       round(lift::numeric, 3) AS lift, round(lift_ci_low::numeric, 3) AS lift_low, round(lift_ci_high::numeric, 3) AS lift_high,
+       round(p_value::numeric, 4) AS p_value, round(probability_to_beat_baseline::numeric, 4) AS p_beat
+  FROM cjo.experiment_results;
+
+\echo '== Flows between nodes, for a Sankey diagram: SELECT * FROM cjo.journey_edges =='
+SELECT journey, source, target, transitions FROM cjo.journey_edges ORDER BY journey, transitions DESC, source, target;
+
+\echo '== The most common paths through service_ticket_follow_up: cjo_journey_paths() =='
+SELECT path, outcome, runs, round(share::numeric, 3) AS share, converted FROM cjo_journey_paths('service_ticket_follow_up', include_active => true, max_paths => 5);
+
+\echo '== An ad-hoc funnel over the raw events, independent of journeys: cjo_funnel() =='
+SELECT step, event, customers, dropped, round(conversion_from_first::numeric, 3) AS from_first,
+       date_trunc('second', median_time_from_first) AS median_time_from_first
+  FROM cjo_funnel('["product_viewed", {"event": "purchase", "when": "$.event.properties.amount >= 100", "label": "purchase of 100 or more"}]', '1 day');
 
 \echo '== Pending actions in the outbox per journey, channel and template (cjo.actions) =='
 SELECT j.name AS journey, a.channel, a.template, count(*) AS pending,
