@@ -1,8 +1,10 @@
 /*
  * run_facts.c: one pass over a run's history for the journey funnel.
  *
- * cjo.run_facts(graph, active, step, cause, at, path, choices) aggregates the
+ * cjo.run_facts(graph, run_state, step, cause, at, path, choices) aggregates the
  * moves of one run (one customer's pass through a journey version) and
+ * (run_state: 'a' still in the journey, 'e' ended, 'm' moved on to a newer
+ * version by cjo_migrate, where it neither waits nor ended in this one)
  * returns what the funnel counts about it, so that cjo_journey_funnel() reads
  * cjo.history once instead of joining it with itself several times.
  *
@@ -52,7 +54,7 @@ typedef struct RunMove
 typedef struct RunState
 {
 	CjoGraph   *graph;
-	bool		active;
+	char		run_state;		/* 'a' active, 'e' ended, 'm' migrated */
 	int			count;
 	int			capacity;
 	RunMove    *moves;
@@ -93,7 +95,7 @@ cjo_run_facts_add(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4) ||
 		PG_ARGISNULL(5) || PG_ARGISNULL(6))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("cjo.run_facts needs a graph, the active flag, and the step, cause, time and path of every move")));
+						errmsg("cjo.run_facts needs a graph, the run state, and the step, cause, time and path of every move")));
 
 	old = MemoryContextSwitchTo(aggcontext);
 	if (PG_ARGISNULL(0))
@@ -101,7 +103,7 @@ cjo_run_facts_add(PG_FUNCTION_ARGS)
 		state = palloc(sizeof(RunState));
 		/* Every move of a run has the same graph: keep a private copy of the first. */
 		state->graph = (CjoGraph *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1));
-		state->active = PG_GETARG_BOOL(2);
+		state->run_state = PG_GETARG_CHAR(2);
 		state->count = 0;
 		state->capacity = 8;
 		state->moves = palloc(sizeof(RunMove) * state->capacity);
@@ -229,7 +231,7 @@ cjo_run_facts_result(PG_FUNCTION_ARGS)
 			{
 				const RunMove *later = &state->moves[j];
 
-				if (later->cause != 'g' || (j == state->count - 1 && !state->active))
+				if (later->cause != 'g' || (j == state->count - 1 && state->run_state == 'e'))
 				{
 					stays[2 * nstays] = m->path[m->npath - 1];
 					stays[2 * nstays + 1] = later->at - m->at;
@@ -247,9 +249,9 @@ cjo_run_facts_result(PG_FUNCTION_ARGS)
 	{
 		int			node = last->path[last->npath - 1];
 
-		if (state->active)
+		if (state->run_state == 'a')
 			flags[node] |= RUN_WAITING;
-		else
+		else if (state->run_state == 'e')
 		{
 			flags[node] |= RUN_ENDED;
 			if (cjo_graph_node(g, node)->kind == CJO_NODE_EXIT)

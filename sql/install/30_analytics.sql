@@ -35,7 +35,8 @@ COMMENT ON AGGREGATE cjo.summarize_run(integer, "char", timestamptz, smallint[])
 CREATE VIEW cjo.runs AS
 SELECT r.customer_id, r.journey_id, r.version, r.run, (r.s).entered_at, (r.s).last_at,
        (r.s).last_node, (r.s).converted_at,
-       CASE WHEN s.run = r.run AND s.status = 'a' THEN 'active'
+       CASE WHEN s.run = r.run AND s.version > r.version THEN 'migrated'
+            WHEN s.run = r.run AND s.status = 'a' THEN 'active'
             WHEN n.node_type = 'exit' THEN 'completed'
             WHEN (r.s).last_cause = 'g' THEN 'converted'
             WHEN (r.s).last_cause = 'x' THEN 'exited'
@@ -57,7 +58,7 @@ COMMENT ON COLUMN cjo.runs.last_at IS 'Time of the run''s latest move';
 COMMENT ON COLUMN cjo.runs.last_node IS 'Index of the node the run is at, or ended at';
 COMMENT ON COLUMN cjo.runs.converted_at IS 'When the run first reached the goal (NULL if never)';
 COMMENT ON COLUMN cjo.runs.nodes IS 'Indexes of the nodes the run reached, in order (cjo.journey_nodes.node_index)';
-COMMENT ON COLUMN cjo.runs.outcome IS 'active; completed (reached an exit node); converted (a goal with exit ended it); exited (exit event); restarted (ended by re-entry). Whether it reached the goal is converted_at';
+COMMENT ON COLUMN cjo.runs.outcome IS 'migrated (moved on into a newer version by cjo_migrate: its rows there are a run of their own); active; completed (reached an exit node); converted (a goal with exit ended it); exited (exit event); restarted (ended by re-entry). Whether it reached the goal is converted_at';
 
 -- Which variant of which split each run was sent to (the first time it
 -- passed the split).
@@ -84,20 +85,20 @@ COMMENT ON COLUMN cjo.experiment_assignments.assigned_at IS 'When the run passed
 ------------------------------------------------------------------------------
 -- Journey funnel: every node of a journey version in graph order.
 ------------------------------------------------------------------------------
-CREATE FUNCTION cjo.run_facts_add(internal, cjo.journey, boolean, integer, "char", timestamptz, smallint[], smallint[])
+CREATE FUNCTION cjo.run_facts_add(internal, cjo.journey, "char", integer, "char", timestamptz, smallint[], smallint[])
     RETURNS internal AS 'MODULE_PATHNAME', 'cjo_run_facts_add' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION cjo.run_facts_add(internal, cjo.journey, boolean, integer, "char", timestamptz, smallint[], smallint[]) IS
+COMMENT ON FUNCTION cjo.run_facts_add(internal, cjo.journey, "char", integer, "char", timestamptz, smallint[], smallint[]) IS
     'Transition function of cjo.run_facts';
 CREATE FUNCTION cjo.run_facts_result(internal)
     RETURNS bigint[] AS 'MODULE_PATHNAME', 'cjo_run_facts_result' LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION cjo.run_facts_result(internal) IS 'Final function of cjo.run_facts';
-CREATE AGGREGATE cjo.run_facts(graph cjo.journey, active boolean, step integer, cause "char", at timestamptz,
+CREATE AGGREGATE cjo.run_facts(graph cjo.journey, run_state "char", step integer, cause "char", at timestamptz,
                                path smallint[], choices smallint[]) (
     SFUNC = cjo.run_facts_add,
     STYPE = internal,
     FINALFUNC = cjo.run_facts_result
 );
-COMMENT ON AGGREGATE cjo.run_facts(cjo.journey, boolean, integer, "char", timestamptz, smallint[], smallint[]) IS
+COMMENT ON AGGREGATE cjo.run_facts(cjo.journey, "char", integer, "char", timestamptz, smallint[], smallint[]) IS
     'What the journey funnel counts about one run, from its moves in cjo.history (one pass): {entry time, first split node, its variant, converted, then (node, flags, stay) triples}; used by cjo_journey_funnel()';
 
 CREATE FUNCTION @extschema@.cjo_journey_funnel(journey_name text DEFAULT NULL,
@@ -134,8 +135,11 @@ BEGIN
     ), runs AS MATERIALIZED (
         -- One pass over the history: what each run did (src/run_facts.c).
         SELECT h.journey_id, h.version,
-               cjo.run_facts(sc.graph, s.run = h.run AND s.status = 'a', h.step, h.cause, h.at, h.path, h.choices) AS f,
-               bool_and(s.run = h.run AND s.status = 'a' AND cjo_journey_funnel.stalled_after IS NOT NULL
+               cjo.run_facts(sc.graph,
+                             CASE WHEN s.run = h.run AND s.version > h.version THEN 'm'
+                                  WHEN s.run = h.run AND s.status = 'a' THEN 'a' ELSE 'e' END::"char",
+                             h.step, h.cause, h.at, h.path, h.choices) AS f,
+               bool_and(s.run = h.run AND s.version = h.version AND s.status = 'a' AND cjo_journey_funnel.stalled_after IS NOT NULL
                         AND s.node_at < now() - cjo_journey_funnel.stalled_after) AS is_stalled
           FROM cjo.history h
           JOIN scope sc ON sc.journey_id = h.journey_id AND sc.version = h.version
