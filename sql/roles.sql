@@ -55,6 +55,15 @@ SELECT cjo_publish('{"name": "roles", "entry": {"event": "signup"}, "start": "ma
               "x": {"type": "exit"}}}') AS version;
 SELECT j.name, v.version, v.published_by FROM cjo.journeys j JOIN cjo.journey_versions v USING (journey_id)
  WHERE j.name = 'roles';
+-- Drafts, pause and resume.
+SELECT cjo_save_draft('{"name": "roles_draft", "entry": {"event": "e"}, "start": "x", "nodes": {"x": {"type": "exit"}}}');
+SELECT cjo_discard_draft('roles_draft');
+SELECT cjo_save_draft('{"name": "roles", "entry": {"event": "e"}, "start": "x", "nodes": {"x": {"type": "exit"}}}');
+SELECT d.saved_by FROM cjo.journey_drafts d JOIN cjo.journeys j USING (journey_id) WHERE j.name = 'roles';
+SELECT cjo_discard_draft('roles');
+SELECT cjo_pause('roles');
+SELECT cjo_resume('roles');
+SELECT name, status FROM cjo.journeys WHERE name LIKE 'roles%';
 SELECT pg_temp.try($$INSERT INTO cjo.events (customer_id, name) VALUES ('a1', 'signup')$$) AS admin_inserts_event;
 SELECT pg_temp.try($$SELECT * FROM cjo_claim(1)$$) AS admin_claims;
 SELECT pg_temp.try($$SELECT cjo_report(1, 'sent')$$) AS admin_reports;
