@@ -79,7 +79,8 @@ UPDATE cjo.actions SET status = 'failed', updated_at = '2026-01-02 12:00+00' WHE
 UPDATE cjo.actions SET status = 'sent', updated_at = '2026-01-10 12:00+00' WHERE customer_id = 'd3' AND channel = 'email';
 UPDATE cjo.actions SET status = 'sent', updated_at = '2026-01-02 12:00+00' WHERE customer_id = 'd4' AND channel = 'push';
 UPDATE cjo.actions SET updated_at = '2026-01-01 10:00+00' WHERE customer_id = 'd4' AND status = 'pending' AND run = 1;
-SELECT customer_id, run, channel, status, updated_at FROM cjo.actions ORDER BY customer_id, action_id;
+SELECT customer_id, run, channel, status, CASE WHEN updated_at < '2026-02-01' THEN updated_at END AS updated_at
+  FROM cjo.actions ORDER BY customer_id, action_id;
 SELECT customer_id, run, step, cause, at FROM cjo.history ORDER BY customer_id, run, step;
 SELECT * FROM cjo_purge_batch('2030-01-01');
 

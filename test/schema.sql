@@ -13,7 +13,8 @@ SELECT has_type('cjo', 'journey', 'the journey graph type exists');
 -- Tables and views: exactly these.
 SELECT has_table('cjo', t, 'table cjo.' || t || ' exists')
   FROM unnest(ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions']) t;
-SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions']);
+SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions',
+                              'retention']);
 SELECT has_view('cjo', v, 'view cjo.' || v || ' exists')
   FROM unnest(ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats']) v;
 SELECT views_are('cjo', ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats',
@@ -190,7 +191,10 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'cjo_funnel(jsonb,interval,text[],timestamp with time zone,timestamp with time zone)',
                     'cjo_simulate(cjo.journey,timestamp with time zone,timestamp with time zone)',
                     'cjo_simulate(text,timestamp with time zone,timestamp with time zone)',
-                    'cjo_simulate(jsonb,timestamp with time zone,timestamp with time zone)'],
+                    'cjo_simulate(jsonb,timestamp with time zone,timestamp with time zone)',
+                    'cjo_forget_customer(text)', 'cjo_purge_batch(timestamp with time zone,integer)',
+                    'cjo_purge(bigint,bigint,integer,timestamp with time zone)',
+                    'cjo_schedule_purge(text)', 'cjo_unschedule_purge()'],
               'exactly these cjo_* functions are on the default search_path');
 
 -- ... and callable by their bare names.
@@ -259,7 +263,7 @@ $$, 'every table, view, column, the schema, the type and every cjo_* function ha
 SELECT set_eq($$SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'cjo'$$,
               ARRAY['cjo.journeys', 'cjo.journey_versions', 'cjo.journey_drafts', 'cjo.customers', 'cjo.events', 'cjo.journey_state',
                     'cjo.history', 'cjo.actions', 'cjo.journeys_journey_id_seq', 'cjo.events_event_id_seq',
-                    'cjo.actions_action_id_seq'],
+                    'cjo.actions_action_id_seq', 'cjo.retention'],
               'pg_dump keeps every data table and its sequence');
 
 SELECT * FROM finish();

@@ -46,6 +46,9 @@ ALTER FUNCTION @extschema@.cjo_advance(timestamptz, text) SECURITY DEFINER SET s
 ALTER FUNCTION @extschema@.cjo_claim(integer, interval, text[], text) SECURITY DEFINER;
 ALTER FUNCTION @extschema@.cjo_report(bigint, text, text, interval) SECURITY DEFINER;
 ALTER FUNCTION @extschema@.cjo_simulate(cjo.journey, timestamptz, timestamptz) SECURITY DEFINER;
+-- Discarding a never-published draft deletes its journey row: no role may
+-- delete journeys itself.
+ALTER FUNCTION @extschema@.cjo_discard_draft(text) SECURITY DEFINER;
 
 ------------------------------------------------------------------------------
 -- Tables and views.
@@ -65,6 +68,7 @@ GRANT SELECT (action_id, customer_id, journey_id, version, run, node, channel, t
 GRANT SELECT ON cjo.actions TO cjo_admin;
 GRANT INSERT, UPDATE ON cjo.journeys TO cjo_admin;
 GRANT INSERT ON cjo.journey_versions TO cjo_admin;
+GRANT INSERT, UPDATE, DELETE ON cjo.journey_drafts TO cjo_admin;
 GRANT INSERT, UPDATE, DELETE ON cjo.retention TO cjo_admin;
 
 -- Ingest writes events and profiles (SELECT: upserts read the profile).
