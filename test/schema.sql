@@ -186,7 +186,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'cjo_advance(timestamp with time zone,text)', 'cjo_schedule_sweep(text)', 'cjo_unschedule_sweep()',
                     'cjo_claim(integer,interval,text[],text)', 'cjo_report(bigint,text,text,interval)', 'cjo_explain(text)',
                     'cjo_save_draft(cjo.journey)', 'cjo_save_draft(text)', 'cjo_save_draft(jsonb)',
-                    'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_pause(text)', 'cjo_resume(text)',
+                    'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_migrate(text,jsonb,integer)', 'cjo_pause(text)', 'cjo_resume(text)',
                     'cjo_journey_funnel(text,integer,text,interval)', 'cjo_journey_paths(text,integer,integer,boolean)',
                     'cjo_funnel(jsonb,interval,text[],timestamp with time zone,timestamp with time zone)',
                     'cjo_simulate(cjo.journey,timestamp with time zone,timestamp with time zone)',

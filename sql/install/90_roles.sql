@@ -49,6 +49,8 @@ ALTER FUNCTION @extschema@.cjo_simulate(cjo.journey, timestamptz, timestamptz) S
 -- Discarding a never-published draft deletes its journey row: no role may
 -- delete journeys itself.
 ALTER FUNCTION @extschema@.cjo_discard_draft(text) SECURITY DEFINER;
+-- Moving customers between versions writes their states and history.
+ALTER FUNCTION @extschema@.cjo_migrate(text, jsonb, integer) SECURITY DEFINER;
 
 ------------------------------------------------------------------------------
 -- Tables and views.
