@@ -186,7 +186,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'cjo_advance(timestamp with time zone,text)', 'cjo_schedule_sweep(text)', 'cjo_unschedule_sweep()',
                     'cjo_claim(integer,interval,text[],text)', 'cjo_report(bigint,text,text,interval)', 'cjo_explain(text)',
                     'cjo_save_draft(cjo.journey)', 'cjo_save_draft(text)', 'cjo_save_draft(jsonb)',
-                    'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_migrate(text,jsonb,integer)', 'cjo_pause(text)', 'cjo_resume(text)',
+                    'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_migrate(text,jsonb,integer)', 'cjo_identify(text,text)', 'cjo_pause(text)', 'cjo_resume(text)',
                     'cjo_journey_funnel(text,integer,text,interval)', 'cjo_journey_paths(text,integer,integer,boolean)',
                     'cjo_funnel(jsonb,interval,text[],timestamp with time zone,timestamp with time zone)',
                     'cjo_simulate(cjo.journey,timestamp with time zone,timestamp with time zone)',
@@ -225,7 +225,7 @@ SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid 
 SELECT index_is_unique('cjo', 'events', 'events_idempotency_key', 'an idempotency key is unique per customer');
 
 -- Triggers: the engine runs from a statement trigger over the new rows.
-SELECT triggers_are('cjo', 'events', ARRAY['events_advance', 'events_skip_duplicate']);
+SELECT triggers_are('cjo', 'events', ARRAY['events_advance', 'events_skip_duplicate', 'events_identify']);
 SELECT has_trigger('cjo', 'journeys', 'journeys_changed', 'changes to journeys invalidate the caches');
 SELECT has_trigger('cjo', 'journey_versions', 'journey_versions_changed', 'new versions invalidate the caches');
 SELECT is((SELECT tgtype & 1 = 0 AND tgnewtable = 'new_events' FROM pg_trigger

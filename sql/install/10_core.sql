@@ -194,7 +194,7 @@ COMMENT ON COLUMN cjo.history.journey_id IS 'The journey';
 COMMENT ON COLUMN cjo.history.version IS 'The journey version';
 COMMENT ON COLUMN cjo.history.run IS 'Entry count of the run the move belongs to';
 COMMENT ON COLUMN cjo.history.step IS 'Step number (within the run, from 1) of the move''s first transition';
-COMMENT ON COLUMN cjo.history.cause IS 'Cause of the first transition: e entry; m matched a waited-for event; t wait elapsed; o wait_event timed out; x exit event; g goal reached; r restarted by re-entry; v moved into a newer version by cjo_migrate. Later transitions of the move are immediate steps (s)';
+COMMENT ON COLUMN cjo.history.cause IS 'Cause of the first transition: e entry; m matched a waited-for event; t wait elapsed; o wait_event timed out; x exit event; g goal reached; r restarted by re-entry; v moved into a newer version by cjo_migrate; i ended by an identity merge (cjo_identify). Later transitions of the move are immediate steps (s)';
 COMMENT ON COLUMN cjo.history.event_id IS 'The event that caused the move (NULL for timers)';
 COMMENT ON COLUMN cjo.history.at IS 'Journey time of the move: the event time, or the time the timer fell due';
 COMMENT ON COLUMN cjo.history.path IS 'Node indexes: the node left (NULL on entry), then every node reached; a single node for exits, goals and re-entries';
@@ -484,7 +484,8 @@ CREATE FUNCTION cjo.cause_name("char") RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
 $$ SELECT CASE $1 WHEN 'e' THEN 'entry' WHEN 's' THEN 'step' WHEN 'm' THEN 'event'
                   WHEN 't' THEN 'timer' WHEN 'o' THEN 'timeout' WHEN 'x' THEN 'exit'
-                  WHEN 'g' THEN 'goal' WHEN 'r' THEN 'reentry' WHEN 'v' THEN 'migrated' END $$;
+                  WHEN 'g' THEN 'goal' WHEN 'r' THEN 'reentry' WHEN 'v' THEN 'migrated'
+                  WHEN 'i' THEN 'merged' END $$;
 COMMENT ON FUNCTION cjo.cause_name("char") IS 'Spells out a history cause code';
 
 CREATE VIEW cjo.customer_journeys AS

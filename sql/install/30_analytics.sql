@@ -41,6 +41,7 @@ SELECT r.customer_id, r.journey_id, r.version, r.run, (r.s).entered_at, (r.s).la
             WHEN (r.s).last_cause = 'g' THEN 'converted'
             WHEN (r.s).last_cause = 'x' THEN 'exited'
             WHEN (r.s).last_cause = 'r' THEN 'restarted'
+            WHEN (r.s).last_cause = 'i' THEN 'merged'
             ELSE 'completed' END AS outcome,
        (r.s).nodes
   FROM (SELECT h.customer_id, h.journey_id, h.version, h.run, cjo.summarize_run(h.step, h.cause, h.at, h.path) AS s
@@ -58,7 +59,7 @@ COMMENT ON COLUMN cjo.runs.last_at IS 'Time of the run''s latest move';
 COMMENT ON COLUMN cjo.runs.last_node IS 'Index of the node the run is at, or ended at';
 COMMENT ON COLUMN cjo.runs.converted_at IS 'When the run first reached the goal (NULL if never)';
 COMMENT ON COLUMN cjo.runs.nodes IS 'Indexes of the nodes the run reached, in order (cjo.journey_nodes.node_index)';
-COMMENT ON COLUMN cjo.runs.outcome IS 'migrated (moved on into a newer version by cjo_migrate: its rows there are a run of their own); active; completed (reached an exit node); converted (a goal with exit ended it); exited (exit event); restarted (ended by re-entry). Whether it reached the goal is converted_at';
+COMMENT ON COLUMN cjo.runs.outcome IS 'migrated (moved on into a newer version by cjo_migrate: its rows there are a run of their own); active; completed (reached an exit node); converted (a goal with exit ended it); exited (exit event); restarted (ended by re-entry); merged (an anonymous run ended by cjo_identify). Whether it reached the goal is converted_at';
 
 -- Which variant of which split each run was sent to (the first time it
 -- passed the split).

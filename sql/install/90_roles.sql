@@ -51,6 +51,8 @@ ALTER FUNCTION @extschema@.cjo_simulate(cjo.journey, timestamptz, timestamptz) S
 ALTER FUNCTION @extschema@.cjo_discard_draft(text) SECURITY DEFINER;
 -- Moving customers between versions writes their states and history.
 ALTER FUNCTION @extschema@.cjo_migrate(text, jsonb, integer) SECURITY DEFINER;
+-- So does an identity merge, which ingest triggers with an identify event.
+ALTER FUNCTION @extschema@.cjo_identify(text, text) SECURITY DEFINER;
 
 ------------------------------------------------------------------------------
 -- Tables and views.
@@ -111,6 +113,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.cjo_claim(integer, interval, text[], text
 REVOKE EXECUTE ON FUNCTION @extschema@.cjo_report(bigint, text, text, interval) FROM cjo_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.cjo_claim(integer, interval, text[], text) TO cjo_delivery;
 GRANT EXECUTE ON FUNCTION @extschema@.cjo_report(bigint, text, text, interval) TO cjo_delivery;
+GRANT EXECUTE ON FUNCTION @extschema@.cjo_identify(text, text) TO cjo_ingest;
 
 -- Internal: only the erasure, running as the owner, takes customer locks.
 REVOKE ALL ON FUNCTION cjo.lock_customer(text) FROM PUBLIC;

@@ -37,5 +37,6 @@ CREATE OR REPLACE FUNCTION cjo.cause_name("char") RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
 $$ SELECT CASE $1 WHEN 'e' THEN 'entry' WHEN 's' THEN 'step' WHEN 'm' THEN 'event'
                   WHEN 't' THEN 'timer' WHEN 'o' THEN 'timeout' WHEN 'x' THEN 'exit'
-                  WHEN 'g' THEN 'goal' WHEN 'r' THEN 'reentry' WHEN 'v' THEN 'migrated' END $$;
-COMMENT ON COLUMN cjo.history.cause IS 'Cause of the first transition: e entry; m matched a waited-for event; t wait elapsed; o wait_event timed out; x exit event; g goal reached; r restarted by re-entry; v moved into a newer version by cjo_migrate. Later transitions of the move are immediate steps (s)';
+                  WHEN 'g' THEN 'goal' WHEN 'r' THEN 'reentry' WHEN 'v' THEN 'migrated'
+                  WHEN 'i' THEN 'merged' END $$;
+COMMENT ON COLUMN cjo.history.cause IS 'Cause of the first transition: e entry; m matched a waited-for event; t wait elapsed; o wait_event timed out; x exit event; g goal reached; r restarted by re-entry; v moved into a newer version by cjo_migrate; i ended by an identity merge (cjo_identify). Later transitions of the move are immediate steps (s)';
