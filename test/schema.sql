@@ -18,7 +18,8 @@ SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'journey_drafts',
 SELECT has_view('cjo', v, 'view cjo.' || v || ' exists')
   FROM unnest(ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats']) v;
 SELECT views_are('cjo', ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats',
-                              'runs', 'journey_funnel', 'journey_edges', 'experiment_assignments', 'experiment_results']);
+                              'runs', 'journey_funnel', 'journey_edges', 'experiment_assignments', 'experiment_results',
+                              'attribution']);
 
 -- Every column of every table and view, with its type.
 CREATE TEMP TABLE expected_columns (rel text, col text, type text, pos serial);
@@ -186,7 +187,8 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'cjo_advance(timestamp with time zone,text)', 'cjo_schedule_sweep(text)', 'cjo_unschedule_sweep()',
                     'cjo_claim(integer,interval,text[],text)', 'cjo_report(bigint,text,text,interval)', 'cjo_explain(text)',
                     'cjo_save_draft(cjo.journey)', 'cjo_save_draft(text)', 'cjo_save_draft(jsonb)',
-                    'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_migrate(text,jsonb,integer)', 'cjo_identify(text,text)', 'cjo_pause(text)', 'cjo_resume(text)',
+                    'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_migrate(text,jsonb,integer)', 'cjo_identify(text,text)',
+                    'cjo_attribution(text,interval,interval,text,text,timestamp with time zone,timestamp with time zone,boolean)', 'cjo_pause(text)', 'cjo_resume(text)',
                     'cjo_journey_funnel(text,integer,text,interval)', 'cjo_journey_paths(text,integer,integer,boolean)',
                     'cjo_funnel(jsonb,interval,text[],timestamp with time zone,timestamp with time zone)',
                     'cjo_simulate(cjo.journey,timestamp with time zone,timestamp with time zone)',
