@@ -121,11 +121,11 @@ INSERT INTO cjo.events (customer_id, name, channel, properties, occurred_at) VAL
 SELECT cjo_advance('2026-01-05 11:00+00') AS moved;
 INSERT INTO cjo.events (customer_id, name, channel, properties, occurred_at) VALUES
     ('b2', 'purchase', 'web', '{"amount": 25}', '2026-01-06 09:00+00');
-SELECT * FROM pg_temp.states('browse_abandonment');
+SELECT * FROM pg_temp.states('abandoned_browse');
 SELECT customer_id, choice AS variant FROM cjo.transitions
- WHERE journey = 'browse_abandonment' AND from_node = 'experiment' ORDER BY 1;
-SELECT * FROM pg_temp.actions('browse_abandonment');
-SELECT cjo_archive('browse_abandonment');
+ WHERE journey = 'abandoned_browse' AND from_node = 'experiment' ORDER BY 1;
+SELECT * FROM pg_temp.actions('abandoned_browse');
+SELECT cjo_archive('abandoned_browse');
 
 --------------------------------------------------------------------------------
 -- 4a. Onboarding: welcome, and a nudge unless activated.
