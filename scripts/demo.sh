@@ -2,7 +2,8 @@
 # The cjo demo: installs what is missing, builds and installs the extension,
 # starts a throw-away cluster with pg_cron, publishes the journeys in
 # demo/journeys/, loads three days of events for 3000 customers, runs the
-# timer sweep and prints what cjo decided. The cluster is dropped at the end.
+# timer sweep, prints what cjo decided and draws the service ticket journey
+# with its counts into demo/out/. The cluster is dropped at the end.
 # Run as root on Debian 12:  bash scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,3 +44,12 @@ SELECT cjo_publish(:'doc') AS version, cjo.journey_name(:'doc') AS journey \gset
 SQL
 done
 sql -f demo/run.sql
+
+echo
+echo "== The service ticket journey with its live counts: cjo_diagram() drawn by Graphviz =="
+mkdir -p demo/out
+sql -At -c "SELECT cjo_diagram('service_ticket_follow_up', 'dot')" > demo/out/service_ticket.dot
+sql -At -c "SELECT cjo_diagram('service_ticket_follow_up', 'mermaid')" > demo/out/service_ticket.mmd
+dot -Tsvg demo/out/service_ticket.dot -o demo/out/service_ticket.svg
+echo "demo/out/service_ticket.svg (Graphviz), demo/out/service_ticket.mmd (Mermaid):"
+cat demo/out/service_ticket.mmd

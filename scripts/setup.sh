@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what cjo needs on Debian 12 (as root): the PostgreSQL 15 server and
-# headers, pg_cron, pgTAP and pg_prove, a C toolchain. Skips apt when all is there.
+# headers, pg_cron, pgTAP and pg_prove, a C toolchain, Graphviz (dot) for diagrams. Skips apt when all is there.
 set -euo pipefail
 
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
-          libtap-parser-sourcehandler-pgtap-perl build-essential)
+          libtap-parser-sourcehandler-pgtap-perl build-essential graphviz)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
