@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of cjo: builds with -Werror, installs, then in a throw-away
 # cluster (with pg_cron preloaded) runs the pg_regress suite (sql/, expected/),
-# the isolation specs (specs/) and the pgTAP tests (test/).
+# the isolation specs (specs/), the pgTAP tests (test/), the diagram check
+# and the BI queries.
 # Run as root on Debian 12; installs what is missing first:
 #   bash scripts/test.sh
 # Exits non-zero if anything fails, after printing the differences.
@@ -64,6 +65,18 @@ else
     createdb cjo_tap
     PGDATABASE=cjo_tap pg_prove --failures "${tap[@]}" || failed+=(pgTAP)
 fi
+
+echo "== diagrams: Graphviz accepts every DOT diagram =="
+PGDATABASE=contrib_regression bash test/diagrams_dot.sh || failed+=(diagrams)
+
+echo "== BI queries on the demo data, as cjo_analyst =="
+createdb cjo_bi
+psql -X -q -v ON_ERROR_STOP=1 -d cjo_bi -c 'CREATE EXTENSION cjo' >/dev/null
+for f in demo/journeys/*.json; do
+    psql -X -q -v ON_ERROR_STOP=1 -d cjo_bi -v doc="$(cat "$f")" <<<"SELECT cjo_publish(:'doc')" >/dev/null
+done
+psql -X -q -v ON_ERROR_STOP=1 -d cjo_bi -f demo/events.sql -c 'SELECT cjo_advance()' -c 'ANALYZE' >/dev/null
+PGDATABASE=cjo_bi PGOPTIONS='-c role=cjo_analyst' bash bi/check.sh || failed+=(bi)
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "Failed: ${failed[*]}" >&2
