@@ -92,20 +92,24 @@ SELECT model, channel, conversions, value
   FROM cjo_attribution('buy', lookback => '7 days', since => '2001-05-01', "until" => '2001-06-01')
  WHERE model IN ('linear', 'markov');
 
--- 5. Shapley, worked by hand. Value of a set of channels: the conversion rate
---    of the paths within it (Dalessandro et al., "Causally motivated
---    attribution for online advertising", 2012). Paths: A (1 conversion,
---    1 without), B (1 conversion, 3 without), A B (2 conversions).
---    v(A) = 1/2, v(B) = 1/4, v(AB) = 4/8 = 1/2.
---    phi(A) = 1/2 v(A) + 1/2 (v(AB) - v(B)) = 0.25 + 0.125 = 0.375
---    phi(B) = 1/2 v(B) + 1/2 (v(AB) - v(A)) = 0.125;  sum = v(AB). Shares 0.75, 0.25.
+-- 5. Shapley, worked by hand. The game: v(S) = the sum, over the channel sets T
+--    within S, of the conversion rate of the paths whose channels are exactly T
+--    (the simplified Shapley value of Zhao et al., "Shapley Value Methods for
+--    Attribution Modeling in Online Advertising", 2018, with conversion rates in
+--    place of conversion counts, so that paths without a conversion count too).
+--    Such a game is a sum of unanimity games, and Shapley gives each member of T
+--    rate(T) / |T|. Paths: A (1 conversion, 1 without), B (1 conversion, 3
+--    without), A B (2 conversions): rates 1/2, 1/4, 1.
+--    phi(A) = 1/2 + 1/2 = 1, phi(B) = 1/4 + 1/2 = 3/4; shares 4/7 and 3/7.
 SELECT x.key, round(x.value::text::numeric, 10) AS share
   FROM (SELECT cjo.shapley_shares(p, c, n) AS s
           FROM (VALUES (ARRAY['A'], 1.0::float8, 1.0::float8), (ARRAY['B'], 1, 3), (ARRAY['A', 'B'], 2, 0)) v(p, c, n)) m
  CROSS JOIN LATERAL jsonb_each(m.s) x ORDER BY 1;
--- A channel that lowers the rate gets no credit: A (1 conversion), B (1
--- without), A B (1 conversion): v(A) = 1, v(B) = 0, v(AB) = 2/3;
--- phi(B) = 1/2 * 0 + 1/2 (2/3 - 1) < 0 -> 0; A takes everything.
+-- The same as the exact sum over all coalitions: with N = {A, B},
+-- phi(A) = 1/2 (v(A) - v()) + 1/2 (v(AB) - v(B)) = 1/2 * 1/2 + 1/2 * (7/4 - 1/4) = 1.
+-- Non-converting paths lower a set's rate: B never converts alone (rate 0) and
+-- gets only its half of A B's rate: A (1 conversion), B (1 without), A B (1 conversion):
+-- phi(A) = 1 + 1/2, phi(B) = 0 + 1/2; shares 3/4, 1/4.
 SELECT x.key, round(x.value::text::numeric, 10) AS share
   FROM (SELECT cjo.shapley_shares(p, c, n) AS s
           FROM (VALUES (ARRAY['A'], 1.0::float8, 0.0::float8), (ARRAY['B'], 0, 1), (ARRAY['A', 'B'], 1, 0)) v(p, c, n)) m
@@ -145,7 +149,7 @@ SELECT cjo.markov_shares(p, c, n), cjo.shapley_shares(p, c, n) FROM (SELECT NULL
 SELECT * FROM cjo_attribution(NULL);
 SELECT * FROM cjo_attribution('buy', lookback => '-1 day');
 SELECT * FROM cjo_attribution('buy', half_life => '0 seconds');
-SELECT cjo.shapley_shares(ARRAY['c' || i], 1, 0) FROM generate_series(1, 21) i;
+SELECT cjo.shapley_shares(ARRAY['c' || i], 1, 0) FROM generate_series(1, 65) i;
 SELECT cjo.markov_shares(ARRAY['a'], -1, 0);
 \set VERBOSITY default
 

@@ -14,10 +14,11 @@
  *   the channel's inbound transitions go to null instead; shares are removal
  *   effects normalised to sum to 1.
  * cjo.shapley_shares: Shapley values of the channels in the cooperative game
- *   whose value v(S) is the conversion rate of the paths that use only
- *   channels of S (converting and non-converting paths alike); negative
- *   values (channels that lower the rate) count as 0, and the values are
- *   normalised to shares.  Exact over every subset, so at most 20 channels.
+ *   v(S) = sum over the channel sets T within S of rate(T), the conversion
+ *   rate of the paths whose set of channels is exactly T (converting and
+ *   non-converting paths alike): the simplified Shapley value of Zhao et al.
+ *   (2018) with rates in place of conversion counts.  Computed exactly, in
+ *   closed form; at most 64 channels (a set is a bit mask).
  */
 #include "postgres.h"
 
@@ -34,7 +35,7 @@
 #include "utils/jsonb.h"
 
 #define MARKOV_MAX_CHANNELS 200
-#define SHAPLEY_MAX_CHANNELS 20
+#define SHAPLEY_MAX_CHANNELS 64
 
 PG_FUNCTION_INFO_V1(cjo_attribution_add);
 PG_FUNCTION_INFO_V1(cjo_markov_shares);
@@ -296,77 +297,83 @@ cjo_markov_shares(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(shares_jsonb(st, share));
 }
 
+typedef struct ChannelSet
+{
+	uint64		members;
+	double		conversions;
+	double		paths;
+} ChannelSet;
+
+static int
+channel_set_cmp(const void *a, const void *b)
+{
+	uint64		x = ((const ChannelSet *) a)->members;
+	uint64		y = ((const ChannelSet *) b)->members;
+
+	return (x > y) - (x < y);
+}
+
 Datum
 cjo_shapley_shares(PG_FUNCTION_ARGS)
 {
 	AttrState  *st;
-	int			n;
-	uint32		full;
-	double	   *conv;			/* per channel set: conversions, then of all subsets */
-	double	   *paths;			/* per channel set: paths, then of all subsets */
-	double	   *weight;			/* |S|! (n - |S| - 1)! / n! by |S| */
+	ChannelSet *sets;
+	int			nsets = 0;
 	double	   *share;
 	double		sum = 0;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 	st = (AttrState *) PG_GETARG_POINTER(0);
-	n = st->nchannels;
-	if (n > SHAPLEY_MAX_CHANNELS)
+	if (st->nchannels > SHAPLEY_MAX_CHANNELS)
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						errmsg("the Shapley model takes at most %d channels, the paths have %d",
-							   SHAPLEY_MAX_CHANNELS, n),
+							   SHAPLEY_MAX_CHANNELS, st->nchannels),
 						errhint("Group rare channels together before attributing.")));
-	full = (n == 0) ? 0 : (uint32) ((UINT64CONST(1) << n) - 1);
-	conv = palloc0(sizeof(double) * ((Size) full + 1));
-	paths = palloc0(sizeof(double) * ((Size) full + 1));
+
+	/* Conversions and paths per distinct channel set. */
+	sets = palloc(sizeof(ChannelSet) * Max(st->npaths, 1));
 	for (int i = 0; i < st->npaths; i++)
 	{
 		const AttrPath *p = &st->paths[i];
-		uint32		set = 0;
 
+		sets[i].members = 0;
 		for (int k = 0; k < p->n; k++)
-			set |= (uint32) 1 << p->channels[k];
-		conv[set] += p->conversions;
-		paths[set] += p->conversions + p->nulls;
+			sets[i].members |= UINT64CONST(1) << p->channels[k];
+		sets[i].conversions = p->conversions;
+		sets[i].paths = p->conversions + p->nulls;
 	}
-	/* Sums over subsets, one channel at a time. */
-	for (int c = 0; c < n; c++)
-		for (uint32 s = 0; s <= full; s++)
-			if (s & ((uint32) 1 << c))
-			{
-				conv[s] += conv[s ^ ((uint32) 1 << c)];
-				paths[s] += paths[s ^ ((uint32) 1 << c)];
-			}
-	/* v(S) = conversion rate of the paths within S, kept in conv[]. */
-	for (uint32 s = 0; s <= full; s++)
-		conv[s] = paths[s] > 0 ? conv[s] / paths[s] : 0;
-
-	weight = palloc(sizeof(double) * Max(n, 1));
-	for (int k = 0; k < n; k++)
-		weight[k] = exp(lgamma(k + 1.0) + lgamma((double) (n - k)) - lgamma(n + 1.0));
-	share = palloc0(sizeof(double) * Max(n, 1));
-	for (int c = 0; c < n; c++)
+	qsort(sets, st->npaths, sizeof(ChannelSet), channel_set_cmp);
+	for (int i = 0; i < st->npaths; i++)
 	{
-		uint32		bit = (uint32) 1 << c;
+		if (nsets > 0 && sets[nsets - 1].members == sets[i].members)
+		{
+			sets[nsets - 1].conversions += sets[i].conversions;
+			sets[nsets - 1].paths += sets[i].paths;
+		}
+		else
+			sets[nsets++] = sets[i];
+	}
+
+	/*
+	 * v(S) = sum of the conversion rates of the channel sets within S is a sum
+	 * of unanimity games, one per observed set T weighted by its rate; the
+	 * Shapley value of such a game gives each member of T rate(T) / |T|.
+	 */
+	share = palloc0(sizeof(double) * Max(st->nchannels, 1));
+	for (int i = 0; i < nsets; i++)
+	{
+		double		rate = sets[i].paths > 0 ? sets[i].conversions / sets[i].paths : 0;
+		int			size = pg_popcount64(sets[i].members);
 
 		CHECK_FOR_INTERRUPTS();
-		for (uint32 s = 0; s <= full; s++)
-			if (!(s & bit))
-				share[c] += weight[pg_popcount32(s)] * (conv[s | bit] - conv[s]);
+		for (int c = 0; c < st->nchannels; c++)
+			if (sets[i].members & (UINT64CONST(1) << c))
+				share[c] += rate / size;
 	}
-	/*
-	 * The values add up to v(all channels).  A channel whose presence lowers
-	 * the conversion rate has a negative value: it gets no credit, and the
-	 * others share all of it.
-	 */
-	for (int c = 0; c < n; c++)
-	{
-		if (share[c] < 0)
-			share[c] = 0;
+	for (int c = 0; c < st->nchannels; c++)
 		sum += share[c];
-	}
-	for (int c = 0; c < n; c++)
+	for (int c = 0; c < st->nchannels; c++)
 		share[c] = sum > 0 ? share[c] / sum : 0;
 	PG_RETURN_DATUM(shares_jsonb(st, share));
 }

@@ -27,7 +27,7 @@ CREATE AGGREGATE cjo.shapley_shares(path text[], conversions double precision, n
     FINALFUNC = cjo.shapley_shares_result
 );
 COMMENT ON AGGREGATE cjo.shapley_shares(text[], double precision, double precision) IS
-    'Shapley values of the channels of distinct paths, the value of a set of channels being the conversion rate of the paths within it, normalised to shares that sum to 1: {channel: share}; at most 20 channels';
+    'Shapley values of the channels of distinct paths in the game v(S) = sum of the conversion rates of the channel sets within S (converting and non-converting paths), normalised to shares that sum to 1: {channel: share}; at most 64 channels';
 
 CREATE FUNCTION @extschema@.cjo_attribution(conversion_event text,
                                             lookback interval DEFAULT '30 days',
