@@ -162,6 +162,7 @@ BEGIN
                 'entered ' || coalesce(c ->> 'entered', '0'),
                 CASE WHEN (c ->> 'waiting')::bigint > 0 THEN 'waiting ' || (c ->> 'waiting') END,
                 CASE WHEN (c ->> 'moved_on')::bigint > 0 THEN 'moved on ' || (c ->> 'moved_on') END,
+                CASE WHEN (c ->> 'completed')::bigint > 0 THEN 'completed ' || (c ->> 'completed') END,
                 CASE WHEN (c ->> 'dropped')::bigint > 0 THEN 'dropped ' || (c ->> 'dropped') END,
                 CASE WHEN (c ->> 'converted')::bigint > 0 THEN 'converted ' || (c ->> 'converted') END);
         END IF;
@@ -235,7 +236,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cjo.diagram_render(cjo.journey, text, text, jsonb, jsonb) IS
-    'Draws a journey graph as Mermaid or DOT under a title; node_counts (node index -> entered, waiting, moved_on, dropped, converted) and edge_counts ("from:choice:to" node indexes and choice -> transitions, "entry" -> entries) add counts';
+    'Draws a journey graph as Mermaid or DOT under a title; node_counts (node index -> entered, waiting, moved_on, completed, dropped, converted) and edge_counts ("from:choice:to" node indexes and choice -> transitions, "entry" -> entries) add counts';
 
 CREATE FUNCTION @extschema@.cjo_diagram(journey_name text, format text DEFAULT 'mermaid',
                                         journey_version integer DEFAULT NULL, counts boolean DEFAULT true)
@@ -263,11 +264,12 @@ BEGIN
     IF coalesce(counts, false) THEN
         SELECT coalesce(jsonb_object_agg(s.node_index,
                                          jsonb_build_object('entered', s.entered, 'waiting', s.waiting,
-                                                            'moved_on', s.moved_on, 'dropped', s.dropped,
+                                                            'moved_on', s.moved_on, 'completed', s.completed,
+                                                            -- a run that ends at an exit node completed it
+                                                            'dropped', CASE WHEN s.node_type = 'exit' THEN 0 ELSE s.dropped END,
                                                             'converted', s.converted)), '{}')
           INTO node_counts
-          FROM cjo.node_stats s
-         WHERE s.journey = journey_name AND s.version = v;
+          FROM @extschema@.cjo_journey_funnel(journey_name, v) s;
         SELECT coalesce(jsonb_object_agg(CASE WHEN t.from_node IS NULL THEN 'entry'
                                               ELSE t.from_node || ':' || coalesce(t.choice::text, '') || ':' || t.to_node END,
                                          t.transitions), '{}')
@@ -281,7 +283,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.cjo_diagram(text, text, integer, boolean) IS
-    'A published journey version (latest by default) drawn as a Mermaid flowchart (format mermaid) or a Graphviz digraph (format dot); with counts, every node shows runs entered, waiting, moved on, dropped and converted, and every edge the times it was taken';
+    'A published journey version (latest by default) drawn as a Mermaid flowchart (format mermaid) or a Graphviz digraph (format dot); with counts, every node shows runs entered, waiting, moved on, completed (exit nodes), dropped and converted, and every edge the times it was taken';
 
 CREATE FUNCTION @extschema@.cjo_diagram(definition cjo.journey, format text DEFAULT 'mermaid')
     RETURNS text
