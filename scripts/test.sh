@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of cjo: builds with -Werror, installs, then in a throw-away
 # cluster (with pg_cron preloaded) runs the pg_regress suite (sql/, expected/),
-# the isolation specs (specs/), the pgTAP tests (test/), the diagram check
-# and the BI queries.
+# the isolation specs (specs/), the pgTAP tests (test/), the diagram check,
+# the delivery worker's end-to-end test and the BI queries.
 # Run as root on Debian 12; installs what is missing first:
 #   bash scripts/test.sh
 # Exits non-zero if anything fails, after printing the differences.
@@ -68,6 +68,9 @@ fi
 
 echo "== diagrams: Graphviz accepts every DOT diagram =="
 PGDATABASE=contrib_regression bash test/diagrams_dot.sh || failed+=(diagrams)
+
+echo "== the delivery worker against a local webhook server =="
+bash test/worker/run.sh || failed+=(worker)
 
 echo "== BI queries on the demo data, as cjo_analyst =="
 createdb cjo_bi
