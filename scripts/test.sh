@@ -2,7 +2,8 @@
 # Runs every test of cjo: builds with -Werror, installs, then in a throw-away
 # cluster (with pg_cron preloaded) runs the pg_regress suite (sql/, expected/),
 # the isolation specs (specs/), the pgTAP tests (test/), the diagram check,
-# the delivery worker's end-to-end test and the BI queries.
+# the upgrade from 0.1.0, the delivery worker's end-to-end test and the BI
+# queries.
 # Run as root on Debian 12; installs what is missing first:
 #   bash scripts/test.sh
 # Exits non-zero if anything fails, after printing the differences.
@@ -68,6 +69,9 @@ fi
 
 echo "== diagrams: Graphviz accepts every DOT diagram =="
 PGDATABASE=contrib_regression bash test/diagrams_dot.sh || failed+=(diagrams)
+
+echo "== the upgrade from 0.1.0 =="
+bash scripts/test-upgrade.sh || failed+=(upgrade)
 
 echo "== the delivery worker against a local webhook server =="
 bash test/worker/run.sh || failed+=(worker)
