@@ -14,12 +14,13 @@ SELECT has_type('cjo', 'journey', 'the journey graph type exists');
 SELECT has_table('cjo', t, 'table cjo.' || t || ' exists')
   FROM unnest(ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions']) t;
 SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions',
-                              'retention']);
+                              'retention', 'channels', 'consent', 'frequency_caps', 'journey_delivery', 'suppression_list',
+                              'suppression_rules']);
 SELECT has_view('cjo', v, 'view cjo.' || v || ' exists')
   FROM unnest(ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats']) v;
 SELECT views_are('cjo', ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats',
                               'runs', 'journey_funnel', 'journey_edges', 'experiment_assignments', 'experiment_results',
-                              'attribution']);
+                              'attribution', 'delivery_stats']);
 
 -- Every column of every table and view, with its type.
 CREATE TEMP TABLE expected_columns (rel text, col text, type text, pos serial);
@@ -189,7 +190,8 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'cjo_save_draft(cjo.journey)', 'cjo_save_draft(text)', 'cjo_save_draft(jsonb)',
                     'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_migrate(text,jsonb,integer)', 'cjo_identify(text,text)',
                     'cjo_attribution(text,interval,interval,text,text,timestamp with time zone,timestamp with time zone,boolean)',
-                    'cjo_diagram(cjo.journey,text)', 'cjo_diagram(text,text,integer,boolean)', 'cjo_pause(text)', 'cjo_resume(text)',
+                    'cjo_diagram(cjo.journey,text)', 'cjo_diagram(text,text,integer,boolean)',
+                    'cjo_set_when_capped(text,text)', 'cjo_release_held()', 'cjo_pause(text)', 'cjo_resume(text)',
                     'cjo_journey_funnel(text,integer,text,interval)', 'cjo_journey_paths(text,integer,integer,boolean)',
                     'cjo_funnel(jsonb,interval,text[],timestamp with time zone,timestamp with time zone)',
                     'cjo_simulate(cjo.journey,timestamp with time zone,timestamp with time zone)',
@@ -266,7 +268,9 @@ $$, 'every table, view, column, the schema, the type and every cjo_* function ha
 SELECT set_eq($$SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'cjo'$$,
               ARRAY['cjo.journeys', 'cjo.journey_versions', 'cjo.journey_drafts', 'cjo.customers', 'cjo.events', 'cjo.journey_state',
                     'cjo.history', 'cjo.actions', 'cjo.journeys_journey_id_seq', 'cjo.events_event_id_seq',
-                    'cjo.actions_action_id_seq', 'cjo.retention'],
+                    'cjo.actions_action_id_seq', 'cjo.retention', 'cjo.channels', 'cjo.consent', 'cjo.suppression_list',
+                    'cjo.suppression_rules', 'cjo.frequency_caps', 'cjo.journey_delivery',
+                    'cjo.suppression_rules_rule_id_seq', 'cjo.frequency_caps_cap_id_seq'],
               'pg_dump keeps every data table and its sequence');
 
 SELECT * FROM finish();

@@ -211,7 +211,8 @@ CREATE TABLE cjo.actions (
     template     text NOT NULL,
     payload      jsonb NOT NULL DEFAULT '{}',
     event_id     bigint,
-    status       text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'claimed', 'sent', 'failed')),
+    status       text NOT NULL DEFAULT 'pending'
+                 CHECK (status IN ('pending', 'claimed', 'sent', 'failed', 'held', 'capped', 'suppressed')),
     attempts     integer NOT NULL DEFAULT 0,
     available_at timestamptz NOT NULL DEFAULT now(),
     claimed_by   text,
@@ -235,11 +236,11 @@ COMMENT ON COLUMN cjo.actions.channel IS 'Delivery channel: email, sms, push, we
 COMMENT ON COLUMN cjo.actions.template IS 'Template or content key for the delivery system';
 COMMENT ON COLUMN cjo.actions.payload IS 'Values for the template, built from the event and profile';
 COMMENT ON COLUMN cjo.actions.event_id IS 'The event that led to the action (NULL when a timer did)';
-COMMENT ON COLUMN cjo.actions.status IS 'pending: waiting for a worker; claimed: leased to a worker; sent: delivered; failed: given up';
+COMMENT ON COLUMN cjo.actions.status IS 'pending: waiting for a worker; claimed: leased to a worker; sent: delivered; failed: given up; held: kept back by a suppression rule until it no longer applies; capped: dropped by a frequency cap; suppressed: dropped for lack of consent or by suppression (never delivered)';
 COMMENT ON COLUMN cjo.actions.attempts IS 'How many times the action was claimed';
 COMMENT ON COLUMN cjo.actions.available_at IS 'When the action can next be claimed: creation, retry time, or end of the current lease';
 COMMENT ON COLUMN cjo.actions.claimed_by IS 'The worker name given to the last claim';
-COMMENT ON COLUMN cjo.actions.last_error IS 'The error reported with the last failure';
+COMMENT ON COLUMN cjo.actions.last_error IS 'The error reported with the last failure, or why a delivery policy held, capped, suppressed or delayed the action';
 COMMENT ON COLUMN cjo.actions.created_at IS 'When the action was emitted';
 COMMENT ON COLUMN cjo.actions.updated_at IS 'When the status last changed';
 

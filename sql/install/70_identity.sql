@@ -71,13 +71,23 @@ BEGIN
         UPDATE cjo.actions a SET customer_id = customer WHERE a.customer_id = anonymous_id AND a.journey_id = j.journey_id;
         moved := n; RETURN NEXT;
     END LOOP;
+    -- Consent: the known customer's choices win; suppression follows the person.
+    INSERT INTO cjo.consent (customer_id, channel, subscribed, updated_at)
+    SELECT customer, c.channel, c.subscribed, c.updated_at FROM cjo.consent c WHERE c.customer_id = anonymous_id
+        ON CONFLICT (customer_id, channel) DO NOTHING;
+    DELETE FROM cjo.consent c WHERE c.customer_id = anonymous_id;
+    INSERT INTO cjo.suppression_list (customer_id, reason, added_at)
+    SELECT customer, s.reason, s.added_at FROM cjo.suppression_list s WHERE s.customer_id = anonymous_id
+        ON CONFLICT (customer_id) DO NOTHING;
+    DELETE FROM cjo.suppression_list s WHERE s.customer_id = anonymous_id;
+
     -- History or actions of journeys without a state left (after a purge, say).
     UPDATE cjo.history h SET customer_id = customer WHERE h.customer_id = anonymous_id;
     UPDATE cjo.actions a SET customer_id = customer WHERE a.customer_id = anonymous_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.cjo_identify(text, text) IS
-    'Merges an anonymous visitor into a known customer: events, profile (the known attributes win), journey states, history and actions; in a journey both are in, the known customer''s state stays. Returns what moved';
+    'Merges an anonymous visitor into a known customer: events, profile (the known attributes win), consent and suppression, journey states, history and actions; in a journey both are in, the known customer''s state stays. Returns what moved';
 
 -- An "identify" event with properties.anonymous_id merges the anonymous
 -- visitor into the event's customer before the event itself is processed.

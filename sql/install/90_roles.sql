@@ -75,9 +75,16 @@ GRANT INSERT ON cjo.journey_versions TO cjo_admin;
 GRANT INSERT, UPDATE, DELETE ON cjo.journey_drafts TO cjo_admin;
 GRANT INSERT, UPDATE, DELETE ON cjo.retention TO cjo_admin;
 
--- Ingest writes events and profiles (SELECT: upserts read the profile).
+-- Ingest writes events and profiles (SELECT: upserts read the profile), and
+-- the customers' consent.
 GRANT INSERT ON cjo.events TO cjo_ingest;
 GRANT SELECT, INSERT, UPDATE ON cjo.customers TO cjo_ingest;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cjo.consent TO cjo_ingest;
+
+-- Admins set the delivery policies.
+GRANT INSERT, UPDATE, DELETE ON cjo.channels, cjo.consent, cjo.suppression_list, cjo.frequency_caps,
+    cjo.journey_delivery TO cjo_admin;
+GRANT INSERT, UPDATE, DELETE ON cjo.suppression_rules TO cjo_admin;
 
 ------------------------------------------------------------------------------
 -- Functions.  EXECUTE is PUBLIC's by default: every cjo_* function of the

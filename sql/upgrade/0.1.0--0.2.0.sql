@@ -40,3 +40,9 @@ $$ SELECT CASE $1 WHEN 'e' THEN 'entry' WHEN 's' THEN 'step' WHEN 'm' THEN 'even
                   WHEN 'g' THEN 'goal' WHEN 'r' THEN 'reentry' WHEN 'v' THEN 'migrated'
                   WHEN 'i' THEN 'merged' END $$;
 COMMENT ON COLUMN cjo.history.cause IS 'Cause of the first transition: e entry; m matched a waited-for event; t wait elapsed; o wait_event timed out; x exit event; g goal reached; r restarted by re-entry; v moved into a newer version by cjo_migrate; i ended by an identity merge (cjo_identify). Later transitions of the move are immediate steps (s)';
+
+-- Delivery policies (sql/install/65_delivery_policies.sql): new action statuses.
+ALTER TABLE cjo.actions DROP CONSTRAINT actions_status_check,
+    ADD CONSTRAINT actions_status_check CHECK (status IN ('pending', 'claimed', 'sent', 'failed', 'held', 'capped', 'suppressed'));
+COMMENT ON COLUMN cjo.actions.status IS 'pending: waiting for a worker; claimed: leased to a worker; sent: delivered; failed: given up; held: kept back by a suppression rule until it no longer applies; capped: dropped by a frequency cap; suppressed: dropped for lack of consent or by suppression (never delivered)';
+COMMENT ON COLUMN cjo.actions.last_error IS 'The error reported with the last failure, or why a delivery policy held, capped, suppressed or delayed the action';
