@@ -94,11 +94,11 @@ listen_to(List **names, List **ids, const char *name, int ji)
 	*ids = lappend_int(*ids, ji);
 }
 
-/* Does any condition or payload template of the graph read the profile? */
+/* Does any condition, payload template or wait_until of the graph read the profile? */
 static bool
 graph_reads_profile(const CjoGraph *g)
 {
-	if ((g->flags & CJO_GRAPH_WILDCARD_PATHS) ||
+	if ((g->flags & (CJO_GRAPH_WILDCARD_PATHS | CJO_GRAPH_LOCAL_TIME)) ||
 		cjo_path_mentions(cjo_graph_path(g, g->entry_cond), "profile") ||
 		cjo_path_mentions(cjo_graph_path(g, g->goal_cond), "profile") ||
 		cjo_path_mentions(cjo_graph_path(g, g->goal_value), "profile"))

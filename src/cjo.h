@@ -169,4 +169,9 @@ extern int	cjo_apply_event(CjoCustomer *c, CjoEvent *ev);
 extern bool cjo_fire_timers(CjoCustomer *c, CjoState *st, TimestampTz as_of);
 extern void cjo_forget_scratch(CjoCustomer *c);
 
+/* local_time.c */
+struct pg_tz;
+extern struct pg_tz *cjo_profile_time_zone(Jsonb *profile);
+extern TimestampTz cjo_next_local_time(TimestampTz after, int64 time_of_day, int days, struct pg_tz *tz);
+
 #endif							/* CJO_H */

@@ -14,8 +14,8 @@
  *      used by steps 2 and 4.
  * An event that happened before the customer's current run began (it
  * arrived late) is ignored by that journey.
- * Immediate nodes (action, branch, split, exit) chain at once; wait and
- * wait_event stop with a timer.  The graph compiler refuses cycles without a
+ * Immediate nodes (action, branch, split, exit) chain at once; wait,
+ * wait_until and wait_event stop with a timer.  The graph compiler refuses cycles without a
  * wait, so a chain visits each node at most once.
  *
  * Every move appends a history row; every action appends an outbox row;
@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
@@ -247,6 +248,16 @@ run_chain(Step *s, TimestampTz at)
 				st->due_at = n->duration ? at + n->duration : CJO_NO_TIME;
 				end_move(s);
 				return;
+			case CJO_NODE_WAIT_UNTIL:
+				{
+					const char *zone = cjo_graph_str(g, n->channel);
+					pg_tz	   *tz = zone ? pg_tzset(zone) : cjo_profile_time_zone(s->customer->profile);
+
+					st->due_at = cjo_next_local_time(at, n->duration, n->reserved,
+													 tz ? tz : pg_tzset("UTC"));
+				}
+				end_move(s);
+				return;
 			case CJO_NODE_EXIT:
 				end_run(st, CJO_COMPLETED, at);
 				end_move(s);
@@ -315,7 +326,7 @@ fire_due(Step *s, TimestampTz as_of)
 		const CjoNode *n = cjo_graph_node(s->graph, st->node);
 		TimestampTz at = st->due_at;
 
-		move_to(s, n->next, n->kind == CJO_NODE_WAIT ? CJO_CAUSE_TIMER : CJO_CAUSE_TIMEOUT, -1, at);
+		move_to(s, n->next, n->kind == CJO_NODE_WAIT_EVENT ? CJO_CAUSE_TIMEOUT : CJO_CAUSE_TIMER, -1, at);
 		moved = true;
 	}
 	s->cx.event = ev;

@@ -32,7 +32,8 @@ typedef enum CjoNodeKind
 	CJO_NODE_WAIT_EVENT,
 	CJO_NODE_BRANCH,
 	CJO_NODE_SPLIT,
-	CJO_NODE_EXIT
+	CJO_NODE_EXIT,
+	CJO_NODE_WAIT_UNTIL
 } CjoNodeKind;
 
 /* Re-entry policies. */
@@ -50,6 +51,7 @@ typedef enum CjoReentry
  * the context, so every part ($.event, $.entry, $.profile) must be there.
  */
 #define CJO_GRAPH_WILDCARD_PATHS	0x0001
+#define CJO_GRAPH_LOCAL_TIME		0x0002	/* a wait_until uses the profile's time zone */
 
 /*
  * One outgoing choice: a branch case (cond, next), a split variant (label,
@@ -71,13 +73,16 @@ typedef struct CjoChoice
 typedef struct CjoNode
 {
 	uint8		kind;			/* CjoNodeKind */
-	uint8		reserved;
+	uint8		reserved;		/* wait_until: days allowed, bit 0 Monday .. bit 6
+								 * Sunday; 0 = every day */
 	uint16		nchoices;		/* cases, variants, events, payload fields */
 	int32		name;			/* string offset */
 	int32		next;			/* next, else, or time-out next; CJO_NONE if none */
 	int32		choices;		/* index of the first choice */
-	int64		duration;		/* wait duration or time-out, microseconds; 0 = none */
-	int32		channel;		/* action: string offset */
+	int64		duration;		/* wait duration or time-out, microseconds; 0 = none;
+								 * wait_until: the local time of day */
+	int32		channel;		/* action: string offset; wait_until: time zone
+								 * (CJO_NONE: the profile's, else UTC) */
 	int32		template_;		/* action: string offset */
 	int32		description;	/* string offset or CJO_NONE */
 	int32		pad;

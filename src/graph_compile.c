@@ -16,6 +16,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -51,6 +52,7 @@ typedef struct PNode
 	const char *description;
 	PChoice    *choices;
 	int			nchoices;
+	int			days;			/* wait_until: days allowed (bit 0 Monday) */
 	int			index;			/* graph order, -1 until reached */
 	int			color;			/* cycle search */
 } PNode;
@@ -75,6 +77,7 @@ typedef struct Compiler
 	int64		goal_within;
 	const char *start;
 	bool		wildcard_paths;
+	bool		local_time;		/* a wait_until uses the profile's time zone */
 } Compiler;
 
 /* Reports a problem with the document, naming the journey and node. */
@@ -447,7 +450,61 @@ static const struct
 	{"branch", CJO_NODE_BRANCH, {"type", "description", "cases", "else", NULL}},
 	{"split", CJO_NODE_SPLIT, {"type", "description", "variants", NULL}},
 	{"exit", CJO_NODE_EXIT, {"type", "description", NULL}},
+	{"wait_until", CJO_NODE_WAIT_UNTIL, {"type", "description", "time", "days", "time_zone", "next", NULL}},
 };
+
+static const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+/* "HH:MM" or "HH:MM:SS", 00:00 to 23:59:59, as microseconds after midnight. */
+static int64
+parse_time_of_day(Compiler *c, const char *text)
+{
+	int			part[3] = {0, 0, 0};
+	int			nparts = 0;
+	const char *p = text;
+
+	while (nparts < 3 && isdigit((unsigned char) p[0]) && isdigit((unsigned char) p[1]))
+	{
+		part[nparts++] = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+		if (*p != ':')
+			break;
+		p++;
+	}
+	if (*p != '\0' || nparts < 2 || p[-1] == ':' || part[0] > 23 || part[1] > 59 || part[2] > 59)
+		fail(c, ERRCODE_INVALID_PARAMETER_VALUE,
+			 "invalid time of day \"%s\" in \"time\" (use HH:MM or HH:MM:SS, 00:00 to 23:59:59)", text);
+	return ((int64) part[0] * 3600 + part[1] * 60 + part[2]) * USECS_PER_SEC;
+}
+
+/* "days": a non-empty list of mon, tue, ... sun, as a bit mask. */
+static int
+read_days(Compiler *c, JsonbContainer *obj)
+{
+	JsonbValue *v = get_field(obj, "days");
+	JsonbContainer *arr;
+	int			mask = 0;
+
+	if (v == NULL)
+		return 0;
+	arr = as_container(c, v, "days", true);
+	if (JsonContainerSize(arr) == 0)
+		fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "\"days\" must not be empty");
+	for (int i = 0; i < (int) JsonContainerSize(arr); i++)
+	{
+		const char *day = as_string(c, getIthJsonbValueFromContainer(arr, i), "days");
+		int			d;
+
+		for (d = 0; d < 7; d++)
+			if (pg_strcasecmp(day, day_names[d]) == 0)
+				break;
+		if (d == 7)
+			fail(c, ERRCODE_INVALID_PARAMETER_VALUE,
+				 "unknown day \"%s\" in \"days\" (use mon, tue, wed, thu, fri, sat, sun)", day);
+		mask |= 1 << d;
+	}
+	return mask;
+}
 
 /* Reads one node object. */
 static void
@@ -464,7 +521,7 @@ read_node(Compiler *c, PNode *n, JsonbContainer *obj)
 			break;
 	if (k == (int) lengthof(node_kinds))
 		fail(c, ERRCODE_INVALID_OBJECT_DEFINITION,
-			 "unknown node type \"%s\" (known types: action, wait, wait_event, branch, split, exit)", type);
+			 "unknown node type \"%s\" (known types: action, wait, wait_event, wait_until, branch, split, exit)", type);
 	n->kind = node_kinds[k].kind;
 	check_fields(c, obj, "this node", node_kinds[k].fields);
 	n->description = opt_string(c, obj, "description");
@@ -480,6 +537,17 @@ read_node(Compiler *c, PNode *n, JsonbContainer *obj)
 		case CJO_NODE_WAIT:
 			n->duration = get_duration(c, obj, "duration", true, "a wait");
 			n->next_name = req_string(c, obj, "next", "a wait");
+			break;
+		case CJO_NODE_WAIT_UNTIL:
+			n->duration = parse_time_of_day(c, req_string(c, obj, "time", "a wait_until"));
+			n->days = read_days(c, obj);
+			/* The time zone is kept in the channel slot of the node. */
+			n->channel = opt_string(c, obj, "time_zone");
+			if (n->channel != NULL && pg_tzset(n->channel) == NULL)
+				fail(c, ERRCODE_INVALID_PARAMETER_VALUE, "unknown time zone \"%s\" in \"time_zone\"", n->channel);
+			if (n->channel == NULL)
+				c->local_time = true;
+			n->next_name = req_string(c, obj, "next", "a wait_until");
 			break;
 		case CJO_NODE_WAIT_EVENT:
 			n->choices = read_choices(c, obj, "events", true, read_event_choice, &n->nchoices);
@@ -561,7 +629,7 @@ successors(Compiler *c, PNode *n, int *out)
 static bool
 is_wait(const PNode *n)
 {
-	return n->kind == CJO_NODE_WAIT || n->kind == CJO_NODE_WAIT_EVENT;
+	return n->kind == CJO_NODE_WAIT || n->kind == CJO_NODE_WAIT_EVENT || n->kind == CJO_NODE_WAIT_UNTIL;
 }
 
 /* Depth-first search for a cycle through immediate nodes only. */
@@ -825,6 +893,7 @@ layout_graph(Compiler *c, const int *order)
 		CjoNode    *dst = &nodes[i];
 
 		dst->kind = src->kind;
+		dst->reserved = (uint8) src->days;
 		dst->nchoices = src->nchoices;
 		dst->name = put_string(&l, src->name);
 		dst->next = src->next == CJO_NONE ? CJO_NONE : c->nodes[src->next].index;
@@ -840,7 +909,7 @@ layout_graph(Compiler *c, const int *order)
 	g = palloc0(fixed + l.data.len);
 	SET_VARSIZE(g, fixed + l.data.len);
 	g->format = CJO_GRAPH_FORMAT;
-	g->flags = c->wildcard_paths ? CJO_GRAPH_WILDCARD_PATHS : 0;
+	g->flags = (c->wildcard_paths ? CJO_GRAPH_WILDCARD_PATHS : 0) | (c->local_time ? CJO_GRAPH_LOCAL_TIME : 0);
 	g->nnodes = c->nnodes;
 	g->nchoices = nchoices;
 	g->nodes_off = MAXALIGN(offsetof(CjoGraph, data));

@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -33,6 +34,8 @@ cjo_node_kind_name(int kind)
 			return "split";
 		case CJO_NODE_EXIT:
 			return "exit";
+		case CJO_NODE_WAIT_UNTIL:
+			return "wait_until";
 	}
 	return "unknown";
 }
@@ -180,6 +183,37 @@ put_node(StringInfo out, const CjoGraph *g, const CjoNode *n)
 			break;
 		case CJO_NODE_SPLIT:
 			put_choices(out, &f, g, "variants", n->choices, n->nchoices, n->kind);
+			break;
+		case CJO_NODE_WAIT_UNTIL:
+			{
+				static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+				int64		secs = n->duration / USECS_PER_SEC;
+				char		buf[16];
+
+				if (secs % 60)
+					snprintf(buf, sizeof(buf), "%02d:%02d:%02d", (int) (secs / 3600), (int) (secs / 60 % 60), (int) (secs % 60));
+				else
+					snprintf(buf, sizeof(buf), "%02d:%02d", (int) (secs / 3600), (int) (secs / 60 % 60));
+				put_str(out, &f, "time", buf);
+				if (n->reserved != 0)
+				{
+					bool		df = true;
+
+					put_key(out, &f, "days");
+					appendStringInfoChar(out, '[');
+					for (int d = 0; d < 7; d++)
+						if (n->reserved & (1 << d))
+						{
+							if (!df)
+								appendStringInfoString(out, ", ");
+							escape_json(out, days[d]);
+							df = false;
+						}
+					appendStringInfoChar(out, ']');
+				}
+				put_str(out, &f, "time_zone", cjo_graph_str(g, n->channel));
+				put_str(out, &f, "next", node_name(g, n->next));
+			}
 			break;
 	}
 	appendStringInfoChar(out, '}');
