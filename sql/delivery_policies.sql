@@ -127,5 +127,6 @@ SELECT cjo_set_when_capped('nope', 'hold');
 
 TRUNCATE cjo.channels, cjo.consent, cjo.suppression_list, cjo.suppression_rules, cjo.frequency_caps, cjo.journey_delivery;
 SELECT pg_temp.policy_trigger();
+DELETE FROM cjo.journeys WHERE name = 'dp_fixture';
 SELECT cjo_archive('dp_news'), cjo_archive('dp_promo');
 TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;

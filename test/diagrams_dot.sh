@@ -40,7 +40,7 @@ INSERT INTO cjo.events (customer_id, name, properties) VALUES ('c1', 'purchase',
 \pset recordsep_zero on
 SELECT cjo_diagram(j.name, 'dot', counts => c.counts)
   FROM cjo.journeys j CROSS JOIN (VALUES (true), (false)) c(counts)
- WHERE j.status = 'active'
+ WHERE j.status = 'active' AND EXISTS (SELECT FROM cjo.journey_versions v WHERE v.journey_id = j.journey_id)
  ORDER BY j.name, c.counts;
 ROLLBACK;
 SQL

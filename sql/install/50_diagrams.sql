@@ -260,6 +260,10 @@ BEGIN
     END IF;
     IF v IS NULL THEN
         SELECT max(jv.version) INTO v FROM cjo.journey_versions jv WHERE jv.journey_id = jid;
+        IF v IS NULL THEN
+            RAISE EXCEPTION 'journey "%" has no published version', journey_name
+                USING ERRCODE = 'undefined_object', HINT = 'A draft is drawn with cjo_diagram(definition).';
+        END IF;
     END IF;
     SELECT jv.graph INTO g FROM cjo.journey_versions jv WHERE jv.journey_id = jid AND jv.version = v;
     IF NOT FOUND THEN
