@@ -455,7 +455,7 @@ COMMENT ON COLUMN cjo.journey_nodes.journey IS 'Journey name';
 COMMENT ON COLUMN cjo.journey_nodes.version IS 'Journey version';
 COMMENT ON COLUMN cjo.journey_nodes.node_index IS 'Node index (graph order: breadth first from the start node)';
 COMMENT ON COLUMN cjo.journey_nodes.node IS 'Node name';
-COMMENT ON COLUMN cjo.journey_nodes.node_type IS 'action, wait, wait_event, branch, split or exit';
+COMMENT ON COLUMN cjo.journey_nodes.node_type IS 'action, wait, wait_until, wait_event, branch, split or exit';
 COMMENT ON COLUMN cjo.journey_nodes.next_nodes IS 'Names of the nodes this node can lead to';
 
 CREATE VIEW cjo.journey_choices AS

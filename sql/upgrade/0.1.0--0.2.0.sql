@@ -46,3 +46,6 @@ ALTER TABLE cjo.actions DROP CONSTRAINT actions_status_check,
     ADD CONSTRAINT actions_status_check CHECK (status IN ('pending', 'claimed', 'sent', 'failed', 'held', 'capped', 'suppressed'));
 COMMENT ON COLUMN cjo.actions.status IS 'pending: waiting for a worker; claimed: leased to a worker; sent: delivered; failed: given up; held: kept back by a suppression rule until it no longer applies; capped: dropped by a frequency cap; suppressed: dropped for lack of consent or by suppression (never delivered)';
 COMMENT ON COLUMN cjo.actions.last_error IS 'The error reported with the last failure, or why a delivery policy held, capped, suppressed or delayed the action';
+
+-- wait_until nodes (src/graph_compile.c).
+COMMENT ON COLUMN cjo.journey_nodes.node_type IS 'action, wait, wait_until, wait_event, branch, split or exit';
