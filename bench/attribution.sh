@@ -9,26 +9,7 @@ cd "$(dirname "$0")/.."
 SIZES=${*:-250000 500000 1000000}
 PORT=${PORT:-54333}
 
-bash scripts/setup.sh
-make -s
-make -s install
-
-PGBIN=$(pg_config --bindir)
-WORK=$(mktemp -d /tmp/cjo-attribution-bench.XXXXXX)
-chown postgres "$WORK"
-stop() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/data" stop -m fast >/dev/null 2>&1 || true; rm -rf "$WORK"; }
-trap stop EXIT
-runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/data" >/dev/null 2>&1
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/log" -w \
-    -o "-p $PORT -k $WORK -c listen_addresses='' -c shared_buffers=1GB -c max_wal_size=4GB -c work_mem=64MB" start >/dev/null
-db() { psql -h "$WORK" -p "$PORT" -U postgres -X -q -v ON_ERROR_STOP=1 -d bench "$@"; }
-psql -h "$WORK" -p "$PORT" -U postgres -X -q -d postgres -c "CREATE DATABASE bench"
-db -c "CREATE EXTENSION cjo"
-timed() {
-    local out
-    out=$(db -At -c '\timing on' -c "$1")
-    sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -1 | awk '{ printf "%.2f", $1 / 1000 }'
-}
+source bench/cluster.sh
 
 echo "cjo attribution benchmark; $(nproc) cores; $($PGBIN/postgres --version)"
 printf '%-9s %-12s %-10s %-10s %-14s\n' touches conversions customers touched all_models_s
