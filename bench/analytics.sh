@@ -11,6 +11,7 @@ SIZES=${*:-500000 1500000 5000000}
 PORT=${PORT:-54332}
 
 source bench/cluster.sh
+db -v doc="$(cat demo/journeys/browse_abandonment.json)" <<<"SELECT cjo_publish(:'doc')" >/dev/null
 
 echo "cjo journey analytics benchmark; $(nproc) cores; $($PGBIN/postgres --version)"
 printf '%-10s %-9s %-7s %-8s %-8s %-8s %-8s %-8s %-8s %-8s\n' \
