@@ -137,35 +137,12 @@ COMMENT ON PROCEDURE @extschema@.cjo_purge(bigint, bigint, integer, timestamptz)
 
 CREATE FUNCTION @extschema@.cjo_schedule_purge(schedule text DEFAULT '17 3 * * *')
     RETURNS bigint
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
-$$
-DECLARE
-    job bigint;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
-        RAISE EXCEPTION 'pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Add pg_cron to shared_preload_libraries, then CREATE EXTENSION pg_cron; or CALL cjo_purge() from any scheduler.';
-    END IF;
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'cjo-purge', schedule, 'CALL @extschema@.cjo_purge()';
-    RETURN job;
-END
-$$;
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT cjo.cron_schedule('cjo-purge', schedule, 'CALL @extschema@.cjo_purge()', 'CALL cjo_purge()') $$;
 COMMENT ON FUNCTION @extschema@.cjo_schedule_purge(text) IS
     'Schedules CALL cjo_purge() with pg_cron under the job name cjo-purge (default daily at 03:17; calling it again changes the schedule); returns the job id';
 
 CREATE FUNCTION @extschema@.cjo_unschedule_purge() RETURNS boolean
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
-$$
-DECLARE
-    done boolean;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
-        RETURN false;
-    END IF;
-    EXECUTE 'SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = $1' INTO done USING 'cjo-purge';
-    RETURN coalesce(done, false);
-END
-$$;
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT cjo.cron_unschedule('cjo-purge') $$;
 COMMENT ON FUNCTION @extschema@.cjo_unschedule_purge() IS 'Removes the pg_cron job created by cjo_schedule_purge(); returns whether there was one';

@@ -49,3 +49,51 @@ COMMENT ON COLUMN cjo.actions.last_error IS 'The error reported with the last fa
 
 -- wait_until nodes (src/graph_compile.c).
 COMMENT ON COLUMN cjo.journey_nodes.node_type IS 'action, wait, wait_until, wait_event, branch, split or exit';
+
+-- pg_cron jobs through two helpers (the purge job uses them too).
+-- pg_cron jobs of cjo, by name (pg_cron is optional: it may live in another
+-- database, or not at all).
+CREATE FUNCTION cjo.cron_schedule(job text, schedule text, command text, hint text) RETURNS bigint
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    id bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Add pg_cron to shared_preload_libraries, then CREATE EXTENSION pg_cron; or ' || hint || ' from any scheduler.';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO id USING job, schedule, command;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION cjo.cron_schedule(text, text, text, text) IS
+    'Schedules (or reschedules) a named pg_cron job; fails with a hint when pg_cron is not installed in this database';
+
+CREATE FUNCTION cjo.cron_unschedule(job text) RETURNS boolean
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    done boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = $1' INTO done USING job;
+    RETURN coalesce(done, false);
+END
+$$;
+COMMENT ON FUNCTION cjo.cron_unschedule(text) IS 'Removes a named pg_cron job; returns whether there was one';
+
+CREATE OR REPLACE FUNCTION @extschema@.cjo_schedule_sweep(schedule text DEFAULT '* * * * *')
+    RETURNS bigint
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT cjo.cron_schedule('cjo-sweep', schedule, 'SELECT cjo_advance()', 'call SELECT cjo_advance()') $$;
+COMMENT ON FUNCTION @extschema@.cjo_schedule_sweep(text) IS
+    'Schedules SELECT cjo_advance() with pg_cron under the job name cjo-sweep (calling it again changes the schedule); returns the job id';
+
+CREATE OR REPLACE FUNCTION @extschema@.cjo_unschedule_sweep() RETURNS boolean
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT cjo.cron_unschedule('cjo-sweep') $$;
+COMMENT ON FUNCTION @extschema@.cjo_unschedule_sweep() IS 'Removes the pg_cron job created by cjo_schedule_sweep(); returns whether there was one';
