@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS cjo;
-SELECT plan(322);
+SELECT plan(326);
 SET LOCAL search_path TO DEFAULT;
 
 SELECT has_schema('cjo');
@@ -60,6 +60,7 @@ INSERT INTO expected_columns (rel, col, type) VALUES
     ('journey_state', 'ended_at', 'timestamp with time zone'),
     ('journey_state', 'converted_at', 'timestamp with time zone'),
     ('journey_state', 'goal_value', 'numeric'),
+    ('journey_state', 'data', 'jsonb'),
     ('history', 'customer_id', 'text'),
     ('history', 'journey_id', 'integer'),
     ('history', 'version', 'integer'),
@@ -116,6 +117,7 @@ INSERT INTO expected_columns (rel, col, type) VALUES
     ('customer_journeys', 'ended_at', 'timestamp with time zone'),
     ('customer_journeys', 'converted_at', 'timestamp with time zone'),
     ('customer_journeys', 'goal_value', 'numeric'),
+    ('customer_journeys', 'data', 'jsonb'),
     ('steps', 'customer_id', 'text'),
     ('steps', 'journey_id', 'integer'),
     ('steps', 'version', 'integer'),
