@@ -191,7 +191,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'cjo_claim(integer,interval,text[],text)', 'cjo_report(bigint,text,text,interval)', 'cjo_explain(text)',
                     'cjo_save_draft(cjo.journey)', 'cjo_save_draft(text)', 'cjo_save_draft(jsonb)',
                     'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_migrate(text,jsonb,integer)', 'cjo_identify(text,text)',
-                    'cjo_attribution(text,interval,interval,text,text,timestamp with time zone,timestamp with time zone,boolean)',
+                    'cjo_attribution(text,interval,interval,text,text,timestamp with time zone,timestamp with time zone,boolean,text[])',
                     'cjo_diagram(cjo.journey,text)', 'cjo_diagram(text,text,integer,boolean)',
                     'cjo_set_when_capped(text,text)', 'cjo_release_held()', 'cjo_pause(text)', 'cjo_resume(text)',
                     'cjo_journey_funnel(text,integer,text,interval)', 'cjo_journey_paths(text,integer,integer,boolean)',
