@@ -248,7 +248,12 @@ get_duration(Compiler *c, JsonbContainer *obj, const char *key, bool required, c
 
 	if (v == NULL)
 		return 0;
-	text = as_string(c, v, key);
+	/* A wrong JSON type is a structural error; every bad string, "" included, is a bad value. */
+	if (v->type != jbvString)
+		fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "\"%s\" must be a string, not %s", key, json_type_name(v));
+	if (memchr(v->val.string.val, '\0', v->val.string.len))
+		fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "\"%s\" must not contain a NUL character", key);
+	text = pnstrdup(v->val.string.val, v->val.string.len);
 	err = cjo_duration_parse(text, strlen(text), &usec);
 	if (err != CJO_DURATION_OK)
 	{
@@ -376,7 +381,7 @@ read_variant_choice(Compiler *c, JsonbContainer *obj, PChoice *out)
 	out->label = req_string(c, obj, "name", "a split variant");
 	w = need_field(c, obj, "weight", "a split variant");
 	if (w->type != jbvNumeric)
-		fail(c, ERRCODE_INVALID_PARAMETER_VALUE, "weight of variant \"%s\" must be a number, not %s",
+		fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "weight of variant \"%s\" must be a number, not %s",
 			 out->label, json_type_name(w));
 	out->weight = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(w->val.numeric)));
 	if (isnan(out->weight) || isinf(out->weight) || out->weight < 0 || out->weight > 1e9)
