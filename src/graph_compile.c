@@ -291,6 +291,10 @@ compile_path(Compiler *c, const char *text, const char *key)
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
+		/* Only a bad path is the document's fault: a cancel, a deep stack or no memory stay as they are. */
+		if (edata->sqlerrcode != ERRCODE_SYNTAX_ERROR &&
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
 		FlushErrorState();
 		fail(c, ERRCODE_SYNTAX_ERROR, "invalid jsonpath in \"%s\": %s (%s)", key, text, edata->message);
 	}
@@ -958,11 +962,34 @@ keys_object_start(void *state)
 	kc->levels = lcons(NIL, kc->levels);
 }
 
+static int
+compare_key_cells(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+/*
+ * Checks the keys of the object just closed.  Sorting them first keeps this
+ * O(n log n): a document with hundreds of thousands of keys in one object
+ * would otherwise take minutes before any size limit is reached.
+ */
 static void
 keys_object_end(void *state)
 {
 	KeyCheck   *kc = state;
+	List	   *keys = linitial(kc->levels);
 
+	if (list_length(keys) > 1)
+	{
+		list_sort(keys, compare_key_cells);
+		for (int i = 1; i < list_length(keys); i++)
+			if (strcmp(list_nth(keys, i - 1), list_nth(keys, i)) == 0)
+				ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+								errmsg("journey document: key \"%s\" appears twice in one object",
+									   (char *) list_nth(keys, i)),
+								errhint("A JSON object keeps only one value per key; remove the repeated key (nodes need distinct names).")));
+	}
+	list_free(keys);
 	kc->levels = list_delete_first(kc->levels);
 }
 
@@ -970,15 +997,9 @@ static void
 keys_field_start(void *state, char *fname, bool isnull)
 {
 	KeyCheck   *kc = state;
-	List	   *keys = linitial(kc->levels);
-	ListCell   *lc;
 
-	foreach(lc, keys)
-		if (strcmp(lfirst(lc), fname) == 0)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-							errmsg("journey document: key \"%s\" appears twice in one object", fname),
-							errhint("A JSON object keeps only one value per key; remove the repeated key (nodes need distinct names).")));
-	linitial(kc->levels) = lappend(keys, fname);
+	CHECK_FOR_INTERRUPTS();
+	linitial(kc->levels) = lappend(linitial(kc->levels), fname);
 }
 
 /*
