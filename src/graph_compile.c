@@ -257,14 +257,18 @@ get_duration(Compiler *c, JsonbContainer *obj, const char *key, bool required, c
 	err = cjo_duration_parse(text, strlen(text), &usec);
 	if (err != CJO_DURATION_OK)
 	{
+		/* Quote at most 100 bytes: a hostile duration can be megabytes long. */
+		int			len = strlen(text);
+		int			shown = pg_mbcliplen(text, len, 100);
+
 		if (c->journey && c->node)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("journey \"%s\": node \"%s\": invalid duration \"%s\" in \"%s\"",
-								   c->journey, c->node, text, key),
+							errmsg("journey \"%s\": node \"%s\": invalid duration \"%.*s%s\" in \"%s\"",
+								   c->journey, c->node, shown, text, shown < len ? "..." : "", key),
 							errdetail("%s", cjo_duration_error_text(err))));
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("journey \"%s\": invalid duration \"%s\" in \"%s\"",
-							   c->journey ? c->journey : "?", text, key),
+						errmsg("journey \"%s\": invalid duration \"%.*s%s\" in \"%s\"",
+							   c->journey ? c->journey : "?", shown, text, shown < len ? "..." : "", key),
 						errdetail("%s", cjo_duration_error_text(err))));
 	}
 	return usec;
@@ -296,7 +300,10 @@ compile_path(Compiler *c, const char *text, const char *key)
 			ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
 			PG_RE_THROW();
 		FlushErrorState();
-		fail(c, ERRCODE_SYNTAX_ERROR, "invalid jsonpath in \"%s\": %s (%s)", key, text, edata->message);
+		/* Quote at most 200 bytes of the path: a hostile one can be megabytes long. */
+		fail(c, ERRCODE_SYNTAX_ERROR, "invalid jsonpath in \"%s\": %.*s%s (%s)", key,
+			 pg_mbcliplen(text, strlen(text), 200), text, strlen(text) > 200 ? "..." : "",
+			 edata->message);
 	}
 	PG_END_TRY();
 	return result;
