@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
@@ -29,7 +30,7 @@
 #include "cjo.h"
 
 #define MAX_COLS 16
-#define WRITE_ARGS 33
+#define WRITE_ARGS 34
 
 /* Rows buffered for one table, column by column at flush time. */
 typedef struct RowBuf
@@ -43,9 +44,9 @@ typedef struct RowBuf
 } RowBuf;
 
 static RowBuf state_buf = {
-	.ncols = 14,
+	.ncols = 15,
 	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, CHAROID, TIMESTAMPTZOID,
-	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, INT8OID}
+	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, INT8OID, JSONBOID}
 };
 
 /*
@@ -63,29 +64,45 @@ static RowBuf action_buf = {
 };
 
 /*
- * One statement writes a batch: states ($1-$14), history ($15-$24) and
- * actions ($25-$33), each an array per column (empty arrays write nothing).
+ * Does cjo.journey_state have the data column (0.2.0)?  A backend running
+ * this library against the 0.1.0 tables, before ALTER EXTENSION cjo UPDATE,
+ * must go on working: it reads NULL and writes nothing there.  Asked once per
+ * backend, when the statements are prepared.
+ */
+static bool
+state_has_data(void)
+{
+	Oid			nsp = get_namespace_oid("cjo", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("journey_state", nsp) : InvalidOid;
+
+	return OidIsValid(rel) && get_attnum(rel, "data") != InvalidAttrNumber;
+}
+
+/*
+ * One statement writes a batch: states ($1-$15), history ($16-$25) and
+ * actions ($26-$34), each an array per column (empty arrays write nothing).
+ * The %s are the data column's parts (empty without it; $15 is then unused).
  * One statement instead of three saves two executor start-ups per batch,
  * which is most of the cost of a single-row insert.
  */
 #define WRITE_SQL \
 	"WITH states AS (" \
 	" INSERT INTO cjo.journey_state AS s (customer_id, journey_id, version, run, step, node, status," \
-	"  entered_at, node_at, due_at, ended_at, converted_at, goal_value, entry_event_id)" \
+	"  entered_at, node_at, due_at, ended_at, converted_at, goal_value, entry_event_id%s)" \
 	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7)," \
-	"  unnest($8), unnest($9), unnest($10), unnest($11), unnest($12), unnest($13), unnest($14)" \
+	"  unnest($8), unnest($9), unnest($10), unnest($11), unnest($12), unnest($13), unnest($14)%s" \
 	" ON CONFLICT (customer_id, journey_id) DO UPDATE SET" \
 	"  version = excluded.version, run = excluded.run, step = excluded.step, node = excluded.node," \
 	"  status = excluded.status, entered_at = excluded.entered_at, node_at = excluded.node_at," \
 	"  due_at = excluded.due_at, ended_at = excluded.ended_at, converted_at = excluded.converted_at," \
-	"  goal_value = excluded.goal_value, entry_event_id = excluded.entry_event_id)," \
+	"  goal_value = excluded.goal_value, entry_event_id = excluded.entry_event_id%s)," \
 	" history AS (" \
 	" INSERT INTO cjo.history (customer_id, journey_id, version, run, step, cause, event_id, at, path, choices)" \
-	" SELECT unnest($15), unnest($16), unnest($17), unnest($18), unnest($19), unnest($20), unnest($21)," \
-	"  unnest($22), unnest($23)::smallint[], unnest($24)::smallint[])" \
+	" SELECT unnest($16), unnest($17), unnest($18), unnest($19), unnest($20), unnest($21), unnest($22)," \
+	"  unnest($23), unnest($24)::smallint[], unnest($25)::smallint[])" \
 	" INSERT INTO cjo.actions (customer_id, journey_id, version, run, node, channel, template, payload, event_id)" \
-	" SELECT unnest($25), unnest($26), unnest($27), unnest($28), unnest($29), unnest($30), unnest($31)," \
-	"  unnest($32), unnest($33)"
+	" SELECT unnest($26), unnest($27), unnest($28), unnest($29), unnest($30), unnest($31), unnest($32)," \
+	"  unnest($33), unnest($34)"
 
 /* Prepares a statement once per backend; arguments are arrays of the column types. */
 static SPIPlanPtr
@@ -183,7 +200,7 @@ cjo_state_add(CjoCustomer *c, int32 journey_id)
 
 #define STATE_COLUMNS \
 	"customer_id, journey_id, version, run, step, node, status, entered_at, node_at, due_at," \
-	" ended_at, converted_at, goal_value, entry_event_id"
+	" ended_at, converted_at, goal_value, entry_event_id, %s"
 
 /*
  * Loads the journey states (and, if asked, the profiles) of customers,
@@ -206,16 +223,18 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 
 	if (states_plan == NULL)
 	{
-		states_plan = prepare("SELECT " STATE_COLUMNS ", NULL::jsonb"
-							  " FROM cjo.journey_state WHERE customer_id = ANY ($1)",
+		const char *data = state_has_data() ? "data" : "NULL::jsonb";
+
+		states_plan = prepare(psprintf("SELECT " STATE_COLUMNS ", NULL::jsonb"
+									   " FROM cjo.journey_state WHERE customer_id = ANY ($1)", data),
 							  1, &textoid, true);
 		/* Profiles come as rows without a journey. */
-		both_plan = prepare("SELECT " STATE_COLUMNS ", NULL::jsonb"
-							" FROM cjo.journey_state WHERE customer_id = ANY ($1)"
-							" UNION ALL"
-							" SELECT customer_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-							" NULL, NULL, NULL, NULL, attributes"
-							" FROM cjo.customers WHERE customer_id = ANY ($1)",
+		both_plan = prepare(psprintf("SELECT " STATE_COLUMNS ", NULL::jsonb"
+									 " FROM cjo.journey_state WHERE customer_id = ANY ($1)"
+									 " UNION ALL"
+									 " SELECT customer_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+									 " NULL, NULL, NULL, NULL, NULL, attributes"
+									 " FROM cjo.customers WHERE customer_id = ANY ($1)", data),
 							1, &textoid, true);
 	}
 	execute(profiles ? both_plan : states_plan, &arg, NULL, false, SPI_OK_SELECT);
@@ -233,7 +252,7 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 			continue;			/* a collation-equal but byte-different id */
 		if (isnull)
 		{
-			d = SPI_getbinval(tup, desc, 15, &isnull);
+			d = SPI_getbinval(tup, desc, 16, &isnull);
 			if (!isnull)
 				c->profile = DatumGetJsonbPCopy(d);
 			continue;
@@ -253,6 +272,8 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 		st->goal_value = isnull ? NULL : DatumGetNumericCopy(d);
 		d = SPI_getbinval(tup, desc, 14, &isnull);
 		st->entry_event_id = isnull ? 0 : DatumGetInt64(d);
+		d = SPI_getbinval(tup, desc, 15, &isnull);
+		st->data = isnull ? NULL : DatumGetJsonbPCopy(d);
 		st->dirty = false;
 	}
 	SPI_freetuptable(SPI_tuptable);
@@ -470,8 +491,8 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 		for (int s = 0; s < customers[i].nstates; s++)
 		{
 			CjoState   *st = &customers[i].states[s];
-			Datum		v[14];
-			bool		n[14] = {0};
+			Datum		v[15];
+			bool		n[15] = {0};
 
 			if (!st->dirty || st->run == 0)
 				continue;
@@ -491,6 +512,8 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 			n[12] = st->goal_value == NULL;
 			v[13] = Int64GetDatum(st->entry_event_id);
 			n[13] = st->entry_event_id == 0;
+			v[14] = PointerGetDatum(st->data);
+			n[14] = st->data == NULL;
 			rowbuf_add(&state_buf, v, n);
 			st->dirty = false;
 		}
@@ -532,6 +555,7 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 		{
 			Oid			types[WRITE_ARGS];
 			int			n = 0;
+			bool		data = state_has_data();
 
 			for (int i = 0; i < state_buf.ncols; i++)
 				types[n++] = state_buf.types[i];
@@ -539,7 +563,9 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 				types[n++] = history_buf.types[i];
 			for (int i = 0; i < action_buf.ncols; i++)
 				types[n++] = action_buf.types[i];
-			write_plan = prepare(WRITE_SQL, WRITE_ARGS, types, true);
+			write_plan = prepare(psprintf(WRITE_SQL, data ? ", data" : "", data ? ", unnest($15)" : "",
+										  data ? ", data = excluded.data" : ""),
+								 WRITE_ARGS, types, true);
 		}
 		execute(write_plan, args, NULL, false, SPI_OK_INSERT);
 	}
