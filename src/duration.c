@@ -3,7 +3,8 @@
  *
  * Grammar: one or more "<digits> <unit>" parts, optionally separated by
  * spaces, e.g. "2 days", "1 day 12 hours", "90m", "1w".  Units: s, sec,
- * second(s); m, min, minute(s); h, hour(s); d, day(s); w, week(s).  The
+ * second(s); m, min, minute(s); h, hour(s); d, day(s); w, week(s), in any
+ * letter case ("2 Days", "1H"), as in PostgreSQL's interval input.  The
  * canonical form (the output of cjo_duration_format) names days, hours,
  * minutes and seconds, largest first, and parses back to the same value.
  */
@@ -30,11 +31,22 @@ static const char *const calendar_units[] = {
 	"mon", "mons", "month", "months", "y", "year", "years"
 };
 
-/* Does the word [w, w+n) equal the NUL-terminated s? */
+/* Does the word [w, w+n) equal the NUL-terminated lower-case s, ignoring ASCII case? */
 static int
 word_is(const char *w, size_t n, const char *s)
 {
-	return strlen(s) == n && memcmp(w, s, n) == 0;
+	if (strlen(s) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		char		ch = w[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = ch - 'A' + 'a';
+		if (ch != s[i])
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -105,7 +117,10 @@ cjo_duration_parse(const char *text, size_t len, int64_t *usec)
 	return CJO_DURATION_OK;
 }
 
-/* Writes the canonical text of usec (whole seconds) into buf; returns its length. */
+/*
+ * Writes the canonical text of usec (whole seconds) into buf; returns its
+ * length.  A buffer too short for every part gets the leading whole parts.
+ */
 size_t
 cjo_duration_format(int64_t usec, char *buf, size_t buflen)
 {
@@ -136,7 +151,11 @@ cjo_duration_format(int64_t usec, char *buf, size_t buflen)
 		w = snprintf(buf + used, buflen - used, "%s%lld %s", used ? " " : "",
 					 (long long) n, n == 1 ? parts[p].one : parts[p].many);
 		if (w < 0 || (size_t) w >= buflen - used)
+		{
+			/* Too short: keep only whole parts, so the text matches the length returned. */
+			buf[used] = '\0';
 			break;
+		}
 		used += w;
 	}
 	return used;
