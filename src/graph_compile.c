@@ -257,14 +257,18 @@ get_duration(Compiler *c, JsonbContainer *obj, const char *key, bool required, c
 	err = cjo_duration_parse(text, strlen(text), &usec);
 	if (err != CJO_DURATION_OK)
 	{
+		/* Quote at most 100 bytes: a hostile duration can be megabytes long. */
+		int			len = strlen(text);
+		int			shown = pg_mbcliplen(text, len, 100);
+
 		if (c->journey && c->node)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("journey \"%s\": node \"%s\": invalid duration \"%s\" in \"%s\"",
-								   c->journey, c->node, text, key),
+							errmsg("journey \"%s\": node \"%s\": invalid duration \"%.*s%s\" in \"%s\"",
+								   c->journey, c->node, shown, text, shown < len ? "..." : "", key),
 							errdetail("%s", cjo_duration_error_text(err))));
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("journey \"%s\": invalid duration \"%s\" in \"%s\"",
-							   c->journey ? c->journey : "?", text, key),
+						errmsg("journey \"%s\": invalid duration \"%.*s%s\" in \"%s\"",
+							   c->journey ? c->journey : "?", shown, text, shown < len ? "..." : "", key),
 						errdetail("%s", cjo_duration_error_text(err))));
 	}
 	return usec;
@@ -291,8 +295,15 @@ compile_path(Compiler *c, const char *text, const char *key)
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
+		/* Only a bad path is the document's fault: a cancel, a deep stack or no memory stay as they are. */
+		if (edata->sqlerrcode != ERRCODE_SYNTAX_ERROR &&
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
 		FlushErrorState();
-		fail(c, ERRCODE_SYNTAX_ERROR, "invalid jsonpath in \"%s\": %s (%s)", key, text, edata->message);
+		/* Quote at most 200 bytes of the path: a hostile one can be megabytes long. */
+		fail(c, ERRCODE_SYNTAX_ERROR, "invalid jsonpath in \"%s\": %.*s%s (%s)", key,
+			 pg_mbcliplen(text, strlen(text), 200), text, strlen(text) > 200 ? "..." : "",
+			 edata->message);
 	}
 	PG_END_TRY();
 	return result;
@@ -958,11 +969,34 @@ keys_object_start(void *state)
 	kc->levels = lcons(NIL, kc->levels);
 }
 
+static int
+compare_key_cells(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+/*
+ * Checks the keys of the object just closed.  Sorting them first keeps this
+ * O(n log n): a document with hundreds of thousands of keys in one object
+ * would otherwise take minutes before any size limit is reached.
+ */
 static void
 keys_object_end(void *state)
 {
 	KeyCheck   *kc = state;
+	List	   *keys = linitial(kc->levels);
 
+	if (list_length(keys) > 1)
+	{
+		list_sort(keys, compare_key_cells);
+		for (int i = 1; i < list_length(keys); i++)
+			if (strcmp(list_nth(keys, i - 1), list_nth(keys, i)) == 0)
+				ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+								errmsg("journey document: key \"%s\" appears twice in one object",
+									   (char *) list_nth(keys, i)),
+								errhint("A JSON object keeps only one value per key; remove the repeated key (nodes need distinct names).")));
+	}
+	list_free(keys);
 	kc->levels = list_delete_first(kc->levels);
 }
 
@@ -970,15 +1004,9 @@ static void
 keys_field_start(void *state, char *fname, bool isnull)
 {
 	KeyCheck   *kc = state;
-	List	   *keys = linitial(kc->levels);
-	ListCell   *lc;
 
-	foreach(lc, keys)
-		if (strcmp(lfirst(lc), fname) == 0)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-							errmsg("journey document: key \"%s\" appears twice in one object", fname),
-							errhint("A JSON object keeps only one value per key; remove the repeated key (nodes need distinct names).")));
-	linitial(kc->levels) = lappend(keys, fname);
+	CHECK_FOR_INTERRUPTS();
+	linitial(kc->levels) = lappend(linitial(kc->levels), fname);
 }
 
 /*

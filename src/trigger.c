@@ -100,7 +100,8 @@ read_events(TriggerData *td, int *count)
 		d = slot_getattr(slot, a_props, &isnull);
 		ev->properties = isnull ? NULL : DatumGetJsonbPCopy(d);
 		ev->occurred_at = DatumGetTimestampTz(slot_getattr(slot, a_time, &isnull));
-		ev->at = Min(ev->occurred_at, now);
+		/* 'infinity' counts as now, '-infinity' as the earliest finite time: durations are added to it. */
+		ev->at = Max(Min(ev->occurred_at, now), MIN_TIMESTAMP);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	*count = n;
