@@ -41,7 +41,7 @@ if [ -z "${PGHOST:-}" ]; then
     mkdir -p "$CLUSTER"
     chown postgres "$CLUSTER"
     PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    runuser -u postgres -- "$BIN/initdb" -D "$CLUSTER/data" -U postgres >/dev/null
+    runuser -u postgres -- "$BIN/initdb" -D "$CLUSTER/data" -U postgres >/dev/null 2>&1
     runuser -u postgres -- "$BIN/pg_ctl" -D "$CLUSTER/data" -l "$CLUSTER/log" -w \
         -o "-p $PORT -k $CLUSTER -c listen_addresses=''" start >/dev/null
     trap 'runuser -u postgres -- "$BIN/pg_ctl" -D "$CLUSTER/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$CLUSTER/data"' EXIT
