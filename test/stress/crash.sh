@@ -10,6 +10,7 @@
 # Needs root on the server's machine (kill -9 of a backend) and a superuser
 # connection from PGHOST/PGPORT/PGUSER:
 #   bash test/stress/crash.sh [events] [customers]        (defaults 200000 40000)
+# KEEP=1 keeps the two databases (crash_a, crash_b) for a look.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EVENTS=${1:-200000}

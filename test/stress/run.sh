@@ -11,6 +11,7 @@
 # 3rd purchase).
 # Takes a running cluster from PGHOST/PGPORT/PGUSER (a superuser):
 #   bash test/stress/run.sh [events] [customers]       (defaults 200000 1000)
+# KEEP=1 keeps the two databases (cjo_stress, cjo_replay) for a look.
 # Prints "stress: ..." lines; exits non-zero on any difference.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
