@@ -317,5 +317,17 @@ SELECT node, status FROM cjo.journey_state WHERE customer_id = 'h-late';
 INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES ('h-late', 'h_click', '2020-01-01 12:00+00');
 SELECT step, cause, at, from_node, to_node, event FROM cjo.transitions WHERE customer_id = 'h-late' ORDER BY step;
 
+-- A loop of one-second waits caught up over 30 days would fire 2.6 million
+-- timers in memory: the catch-up stays cancellable (57014).
+SELECT cjo_publish('{"name": "hostile_loop", "entry": {"event": "h_loop"}, "start": "w",
+  "nodes": {"w": {"type": "wait", "duration": "1 second", "next": "a"},
+            "a": {"type": "action", "channel": "c", "template": "t", "next": "w"}}}') > 0 AS published;
+INSERT INTO cjo.events (customer_id, name) VALUES ('h-loop', 'h_loop');
+BEGIN;
+SET LOCAL statement_timeout = '1s';
+SELECT cjo_advance(now() + interval '30 days', 'h-loop');
+ROLLBACK;
+SELECT cjo_archive('hostile_loop');
+
 SELECT cjo_archive('hostile_events');
 TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;

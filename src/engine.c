@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -326,6 +327,8 @@ fire_due(Step *s, TimestampTz as_of)
 		const CjoNode *n = cjo_graph_node(s->graph, st->node);
 		TimestampTz at = st->due_at;
 
+		/* A loop of short waits caught up over years fires millions of timers: stay cancellable. */
+		CHECK_FOR_INTERRUPTS();
 		move_to(s, n->next, n->kind == CJO_NODE_WAIT_EVENT ? CJO_CAUSE_TIMEOUT : CJO_CAUSE_TIMER, -1, at);
 		moved = true;
 	}
