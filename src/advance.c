@@ -20,6 +20,8 @@
 
 #include "cjo.h"
 
+extern bool cjo_enabled;
+
 PG_FUNCTION_INFO_V1(cjo_advance);
 
 #define PAGE_SIZE 1000
@@ -76,6 +78,19 @@ cjo_advance(PG_FUNCTION_ARGS)
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	int			njourneys;
 
+	/*
+	 * cjo.enabled = off stops the sweep too: a DBA restoring or repairing a
+	 * database switches the engine off and expects nothing to move, events
+	 * and timers alike.  A NOTICE, not an error, so a scheduled sweep simply
+	 * idles until the setting is on again; the timers stay due.
+	 */
+	if (!cjo_enabled)
+	{
+		ereport(NOTICE,
+				(errmsg("cjo.enabled is off: the sweep fired no timers"),
+				 errhint("Timers stay due; the first sweep after cjo.enabled is on again fires them.")));
+		PG_RETURN_INT64(0);
+	}
 	(void) cjo_journeys(&njourneys);
 	if (njourneys == 0)
 		PG_RETURN_INT64(0);

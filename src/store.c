@@ -428,7 +428,14 @@ cjo_store_load_event(CjoCustomer *c, int64 event_id)
 	}
 	args[0] = CStringGetTextDatum(customer_id);
 	args[1] = Int64GetDatum(event_id);
-	execute(plan, args, NULL, true, SPI_OK_SELECT);
+
+	/*
+	 * Not read-only: a fresh snapshot, like the state it belongs to.  With
+	 * the statement's snapshot, an event whose insert waited for the
+	 * customer's lock would not see an entry event committed meanwhile by
+	 * the lock's holder, though it sees the run that event started.
+	 */
+	execute(plan, args, NULL, false, SPI_OK_SELECT);
 	old = MemoryContextSwitchTo(c->cxt);
 	if (SPI_processed > 0)
 	{

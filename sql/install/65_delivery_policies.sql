@@ -211,13 +211,14 @@ CREATE FUNCTION cjo.actions_policies() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
-    IF NEW.status = 'pending' THEN
+    -- cjo.enabled = off (a restore, a backfill): rows are stored as given.
+    IF NEW.status = 'pending' AND coalesce(current_setting('cjo.enabled', true), 'on')::boolean THEN
         NEW := cjo.apply_delivery_policies(NEW);
     END IF;
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION cjo.actions_policies() IS 'Trigger: applies the delivery policies to each new action';
+COMMENT ON FUNCTION cjo.actions_policies() IS 'Trigger: applies the delivery policies to each new action (not while cjo.enabled is off)';
 CREATE TRIGGER actions_policies BEFORE INSERT ON cjo.actions
     FOR EACH ROW EXECUTE FUNCTION cjo.actions_policies();
 -- No policies yet: no cost.
