@@ -141,6 +141,10 @@ expect "SELECT count(*) FILTER (WHERE name = 'action_sent') || ' ' || count(*) F
 expect "SELECT string_agg(DISTINCT channel || ' ' || (properties - 'action_id')::text || ' ' || (idempotency_key LIKE 'action:%:event:0')::text, '; ')
           FROM cjo.events WHERE name = 'email_delivered'" \
        'email {"provider": "test"} true' "the webhook's feedback event keeps its properties, gets the action's channel and a key"
+expect "SELECT string_agg(DISTINCT x, ' ' ORDER BY x) FROM (SELECT name COLLATE \"C\" || ' ' || (properties - 'action_id' - 'node' - 'journey_id')::text
+          FROM cjo.events WHERE name LIKE 'action_%' AND properties->>'template' = 'receipt') e(x)" \
+       "action_failed {\"error\": \"HTTP 302 from $base/moved\", \"attempts\": 1, \"template\": \"receipt\"} action_failed {\"error\": \"HTTP 400 from $base/bad\", \"attempts\": 1, \"template\": \"receipt\"} action_failed {\"error\": \"cannot reach $base/slow: timed out\", \"attempts\": 2, \"template\": \"receipt\"}" \
+       "action_failed events carry the error and the attempts"
 grep -q "ignoring malformed feedback event 'junk'" "$WORK/worker.log" || fail "the malformed feedback event was not reported"
 grep -q "feedback event email_opened not recorded: unsupported Unicode escape sequence" "$WORK/worker.log" \
     || fail "the refused feedback event was not reported"
@@ -206,6 +210,8 @@ wait_for "SELECT available_at <= now() FROM cjo.actions WHERE customer_id = 'kim
 expect "SELECT status || ' ' || claimed_by || ' ' || attempts FROM cjo.actions WHERE customer_id = 'kim'" \
        "sent test-5 2" "a second worker delivered kim's letter while the first still waited for its answer"
 wait $slow || fail "the slow worker exited with an error when its report came too late"
+grep -q "claiming at most 1 at a time, not 100: a batch must fit in the lease (1 second) at 40 s per delivery" \
+    "$WORK/slowpoke.log" || fail "the slow worker did not size its claims to its lease"
 grep -q "action $(action kim) .*already settled by another worker" "$WORK/slowpoke.log" \
     || fail "the slow worker did not log that the action was already settled"
 echo "ok - the slow worker's late report was refused (55000), logged, and the worker went on"
@@ -259,5 +265,7 @@ echo "ok - a role without cjo_ingest is refused with a clear message, and runs w
 if worker/cjo-worker --once 2>/dev/null; then fail "a worker without webhooks started"; fi
 if worker/cjo-worker --webhook email --once 2>/dev/null; then fail "a malformed --webhook was accepted"; fi
 if worker/cjo-worker --webhook email=ftp://example.com/x --once 2>/dev/null; then fail "an ftp:// webhook was accepted"; fi
-echo "ok - a worker without webhooks, or with a malformed one, refuses to start"
+if "${worker[@]}" --once --lease 'soon' 2>"$WORK/lease.log"; then fail "a malformed --lease was accepted"; fi
+grep -q "lease 'soon' is not an interval" "$WORK/lease.log" || fail "no clear message for a bad lease: $(cat "$WORK/lease.log")"
+echo "ok - a worker without webhooks, with a malformed one, or with a bad lease refuses to start"
 echo "worker test passed"
