@@ -39,8 +39,7 @@ expect() {
 }
 # Waits up to $2 seconds for a query to return t.
 wait_for() {
-    local i
-    for i in $(seq $(($2 * 10))); do
+    for _ in $(seq $(($2 * 10))); do
         [ "$(sql -c "$1")" = t ] && return 0
         sleep 0.1
     done
@@ -166,7 +165,7 @@ expect "SELECT status || ' ' || attempts || ' ' || last_error || ' ' || round(ex
           FROM cjo.actions WHERE customer_id = 'ivy'" \
        "pending 1 HTTP 429 from $base/busy 3" "a 429 with Retry-After: 3 makes the action wait 3 s (not the 1 s back-off); --once does not wait for it"
 "${worker[@]}" --poll 0.2 --worker test-3-loop 2>>"$WORK/worker.log" &
-loop=$!; pids+=($loop)
+loop=$!; pids+=("$loop")
 wait_for "SELECT status = 'sent' FROM cjo.actions WHERE customer_id = 'ivy'" 20 || fail "ivy's message was not sent"
 kill -TERM $loop; wait $loop || fail "the worker exited with an error"
 expect "SELECT status || ' ' || attempts FROM cjo.actions WHERE customer_id = 'ivy'" "sent 3" \
@@ -184,7 +183,7 @@ export PGOPTIONS="-c cjo.max_attempts=2 -c cjo.retry_backoff=0"
 echo "# a worker killed while delivering loses nothing: the lease runs out, another worker delivers"
 sql -c "INSERT INTO cjo.events (customer_id, name) VALUES ('joe', 'letter')" >/dev/null
 "${worker[@]}" --once --lease '4 seconds' --http-timeout 20 --worker doomed 2>"$WORK/doomed.log" &
-doomed=$!; pids+=($doomed)
+doomed=$!; pids+=("$doomed")
 for _ in $(seq 50); do [ "$(requests /hold)" = 1 ] && break; sleep 0.1; done
 [ "$(requests /hold)" = 1 ] || fail "the doomed worker did not deliver"
 kill -KILL $doomed; wait $doomed 2>/dev/null || true
@@ -202,7 +201,7 @@ echo "ok - the receiver saw joe's letter twice with the same Idempotency-Key (at
 echo "# a worker whose lease ran out before it reported: the other worker's report counts"
 sql -c "INSERT INTO cjo.events (customer_id, name) VALUES ('kim', 'letter')" >/dev/null
 "${worker[@]}" --once --lease '1 second' --http-timeout 20 --worker slowpoke 2>"$WORK/slowpoke.log" &
-slow=$!; pids+=($slow)
+slow=$!; pids+=("$slow")
 for _ in $(seq 50); do [ "$(requests /hold)" = 3 ] && break; sleep 0.1; done
 [ "$(requests /hold)" = 3 ] || fail "the slow worker did not deliver"
 wait_for "SELECT available_at <= now() FROM cjo.actions WHERE customer_id = 'kim'" 3 || fail "the lease did not run out"
@@ -210,7 +209,7 @@ wait_for "SELECT available_at <= now() FROM cjo.actions WHERE customer_id = 'kim
 expect "SELECT status || ' ' || claimed_by || ' ' || attempts FROM cjo.actions WHERE customer_id = 'kim'" \
        "sent test-5 2" "a second worker delivered kim's letter while the first still waited for its answer"
 wait $slow || fail "the slow worker exited with an error when its report came too late"
-grep -q "claiming at most 1 at a time, not 100: a batch must fit in the lease (1 second) at 40 s per delivery" \
+grep -q "claiming at most 1 at a time, not 10: a batch must fit in the lease (1 second) at 40 s per delivery" \
     "$WORK/slowpoke.log" || fail "the slow worker did not size its claims to its lease"
 grep -q "action $(action kim) .*already settled by another worker" "$WORK/slowpoke.log" \
     || fail "the slow worker did not log that the action was already settled"
@@ -220,7 +219,7 @@ check_requests
 
 echo "# the listening worker wakes up on NOTIFY, reconnects, stops on SIGTERM"
 "${worker[@]}" --poll 60 --worker test-6 2>>"$WORK/worker.log" &
-loop=$!; pids+=($loop)
+loop=$!; pids+=("$loop")
 sleep 1
 sql -c "INSERT INTO cjo.events (customer_id, name) VALUES ('fay', 'signup')" >/dev/null
 wait_for "SELECT count(*) = 2 FROM cjo.actions WHERE customer_id = 'fay' AND status = 'sent'" 10 || true
