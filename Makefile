@@ -38,3 +38,6 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(PIECES)
 
 sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql: sql/upgrade/0.1.0--$(EXTVERSION).sql $(PIECES_SINCE_0_1_0)
 	cat $^ > $@
+
+# PGXS does not track headers: every object depends on all of them.
+$(OBJS): $(wildcard src/*.h)

@@ -1,94 +1,277 @@
 #!/usr/bin/env bash
-# The cjo benchmark: loads events through ten live journeys on a real cluster
-# (fsync on, default settings but for shared_buffers and max_wal_size), and
-# compares every load with the same load with cjo's trigger disabled; then
-# the sweep, storage per row, and single-event throughput with pgbench.
+# The cjo benchmark: every performance target in one run, on a real cluster of
+# its own (initdb defaults, fsync on; only shared_buffers and max_wal_size
+# raised).  Each timed load is paired with the same load with cjo's trigger
+# disabled, back to back, and the ratio of the pair is the figure to read.
 #   bash bench/run.sh [events] [customers]      (defaults: 1000000 100000)
+# Scenarios:
+#   bulk       COPY and INSERT ... SELECT of all events through 10 journeys
+#   journeys   per-event cost with 1 live journey, and with 99 more that
+#              listen to none of the events
+#   customers  per-event cost with SCALE_CUSTOMERS profiles (small, large)
+#   sweep      cjo_advance() with SWEEP_DUE timers due among SWEEP_DUE, and
+#              among SWEEP_WAITING waiting customer-journeys
+#   storage    bytes per state and per history row after the bulk load
+#   single     pgbench, 2 clients, one event per transaction
+# Environment: ROUNDS (pairs per scenario, default 3), SCENARIOS (default
+# "bulk journeys customers sweep single"), SCALE_EVENTS (events per scaling
+# load, default 200000), SCALE_CUSTOMERS (default "10000 10000000"),
+# SWEEP_WAITING (default 1000000), SWEEP_DUE (default 10000),
+# PGBENCH_SECONDS (default 15), PG_CONFIG (which PostgreSQL to build for and
+# run; default: pg_config on the PATH), PORT (default: a free one).
 set -euo pipefail
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 EVENTS=${1:-1000000}
 CUSTOMERS=${2:-100000}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
+SCENARIOS=${SCENARIOS:-bulk journeys customers sweep single}
+SCALE_EVENTS=${SCALE_EVENTS:-200000}
+SCALE_CUSTOMERS=${SCALE_CUSTOMERS:-10000 10000000}
+SWEEP_WAITING=${SWEEP_WAITING:-1000000}
+SWEEP_DUE=${SWEEP_DUE:-10000}
+PGBENCH_SECONDS=${PGBENCH_SECONDS:-15}
+PG_CONFIG=${PG_CONFIG:-pg_config}
+PORT=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+SETTINGS="shared_buffers=1GB max_wal_size=4GB"
+has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 bash scripts/setup.sh
 command -v bc >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc >/dev/null; }
-make -s
-make -s install
+make -s PG_CONFIG="$PG_CONFIG"
+make -s PG_CONFIG="$PG_CONFIG" install
 
-PGBIN=/usr/lib/postgresql/15/bin
+# A real cluster, private to this run: its own directory and socket, no TCP.
+PGBIN=$("$PG_CONFIG" --bindir)
 WORK=$(mktemp -d /tmp/cjo-bench.XXXXXX)
+chmod 755 "$WORK"
 chown postgres "$WORK"
-PORT=54329
-stop() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/data" stop -m fast >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+stop() {
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/data" stop -m fast >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
 trap stop EXIT
-runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/data" >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/log" -w \
-    -o "-p $PORT -k $WORK -c listen_addresses='' -c shared_buffers=1GB -c max_wal_size=4GB" start >/dev/null
-psql() { command psql -h "$WORK" -p $PORT -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
-psql -c "CREATE DATABASE bench"
-db() { psql -d bench "$@"; }
-# Prints the seconds a statement takes.
-timed() { db -At -c "\\timing on" -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{ printf "%.2f", $1 / 1000 }'; }
+trap 'exit 130' INT TERM
+runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/data" >/dev/null 2>&1
+opts="-p $PORT -k $WORK -c listen_addresses=''"
+for s in $SETTINGS; do opts="$opts -c $s"; done
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/log" -w -o "$opts" start >/dev/null \
+    || { cat "$WORK/log" >&2; exit 1; }
+psql() { "$PGBIN/psql" -h "$WORK" -p "$PORT" -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
+DB=bench
+db() { psql -d "$DB" "$@"; }
+# Runs a statement and prints the seconds it took (client round trip).
+timed() {
+    local out
+    out=$(db -At -c '\timing on' -c "$1")
+    sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -1 | awk '{ printf "%.2f", $1 / 1000 }'
+}
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+# Summary lines, printed again as one table at the end.
+SUMMARY=()
+row() { SUMMARY+=("$(printf '| %s | %s | %s | %s |' "$@")"); }
+# newdb NAME JOURNEYS IDLE EVENTS CUSTOMERS: a database with cjo, JOURNEYS
+# benchmark journeys, IDLE journeys listening to nothing sent, profiles and
+# the events (in $WORK/NAME.copy and the table bench_events).
+newdb() {
+    DB=$1
+    psql -d postgres -c "CREATE DATABASE $1"
+    db -c "CREATE EXTENSION cjo" >/dev/null
+    db -v journeys="$2" -f bench/journeys.sql >/dev/null
+    if [ "$3" -gt 0 ]; then db -v idle="$3" -f bench/idle_journeys.sql >/dev/null; fi
+    db -v events="$4" -v customers="$5" -v file="$WORK/$1.copy" -f bench/data.sql
+    db -c "VACUUM ANALYZE"
+}
 
-echo "cjo benchmark: $EVENTS events, $CUSTOMERS customers, 10 journeys of 9 nodes; $(nproc) cores; PostgreSQL $($PGBIN/postgres --version | awk '{print $3}')"
-db -c "CREATE EXTENSION cjo" -f bench/journeys.sql >/dev/null
-db -v events="$EVENTS" -v customers="$CUSTOMERS" -f bench/data.sql
-db -c "COPY bench_events TO '$WORK/events.copy'"
-db -c "VACUUM ANALYZE"
+echo "cjo benchmark: $EVENTS events, $CUSTOMERS customers, 10 journeys of 9 nodes; scenarios: $SCENARIOS"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), $("$PGBIN/postgres" --version)"
+echo "cluster: initdb defaults but $SETTINGS; $(psql -d postgres -At -c "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name)
+    FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_level')")"
 
+t0=$(date +%s.%N)
+newdb bench 10 0 "$EVENTS" "$CUSTOMERS"
+DB=bench
+echo "data: $(db -At -c "SELECT count(*) FROM cjo.customers") profiles, $(db -At -c "SELECT count(*) FROM bench_events") events ($(du -m "$WORK/bench.copy" | cut -f1) MB), generated in $(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.1f')s"
+db -At -c "SELECT format('journeys: %s published, %s nodes in all', count(DISTINCT journey_id), count(*)) FROM cjo.journey_nodes"
+
+# Empties what a load fills, vacuums what it reads (and the catalogs that
+# TRUNCATE and ALTER TABLE churn) and checkpoints, so that every timed load
+# starts from the same state.  The activity counters of the emptied tables
+# are reset too: otherwise autovacuum, seeing the rows of the previous load,
+# analyzes them once empty at some moment of the next load, and what follows
+# depends on when it did.
 reset() {
-    db -c "TRUNCATE cjo.events, cjo.journey_state, cjo.history, cjo.actions" -c "CHECKPOINT" >/dev/null
+    db -c "TRUNCATE cjo.events, cjo.journey_state, cjo.history, cjo.actions" \
+       -c "SELECT pg_stat_reset_single_table_counters(t::regclass) FROM unnest(ARRAY['cjo.events', 'cjo.journey_state', 'cjo.history', 'cjo.actions']) AS t" \
+       -c "VACUUM cjo.customers, cjo.journeys, cjo.journey_versions, bench_events, pg_catalog.pg_class, pg_catalog.pg_trigger" \
+       -c "CHECKPOINT" >/dev/null
 }
-load() {  # load <copy|insert> <on|off>: seconds
-    local how=$1 trig=$2
+# load <copy|insert> <on|off>: loads every event of $DB, prints the seconds it took.
+load() {
+    local how=$1 trig=$2 sql
     reset
-    if [ "$trig" = off ]; then db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"; fi
     if [ "$how" = copy ]; then
-        timed "COPY cjo.events (customer_id, name, channel, properties, occurred_at) FROM '$WORK/events.copy'"
+        sql="COPY cjo.events (customer_id, name, channel, properties, occurred_at) FROM '$WORK/$DB.copy'"
     else
-        timed "INSERT INTO cjo.events (customer_id, name, channel, properties, occurred_at) SELECT * FROM bench_events"
+        sql="INSERT INTO cjo.events (customer_id, name, channel, properties, occurred_at) SELECT * FROM bench_events"
     fi
-    if [ "$trig" = off ]; then db -c "ALTER TABLE cjo.events ENABLE TRIGGER events_advance"; fi
+    if [ "$trig" = off ]; then
+        db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"
+        timed "$sql"
+        db -c "ALTER TABLE cjo.events ENABLE TRIGGER events_advance"
+    else
+        timed "$sql"
+    fi
 }
-
-printf '\n%-26s %12s %12s %8s\n' "scenario" "without cjo" "with cjo" "ratio"
-for how in copy insert; do
-    for r in $(seq 1 "$ROUNDS"); do
-        off=$(load $how off)
-        on=$(load $how on)
-        printf '%-26s %11ss %11ss %7.2fx\n' "$how of $EVENTS events (#$r)" "$off" "$on" "$(echo "$on / $off" | bc -l)"
-    done
-done
-
 # What the last load did: proof that the journeys really ran.
-db -At -c "SELECT format('states %s, history rows %s, actions %s, active now %s, waiting on a timer %s',
-    (SELECT count(*) FROM cjo.journey_state), (SELECT count(*) FROM cjo.history), (SELECT count(*) FROM cjo.actions),
-    (SELECT count(*) FROM cjo.journey_state WHERE status = 'a'), (SELECT count(*) FROM cjo.journey_state WHERE due_at IS NOT NULL))"
-states=$(db -At -c "SELECT count(*) FROM cjo.journey_state")
-if [ "$states" -eq 0 ]; then echo "no customer entered any journey: the benchmark measured nothing" >&2; exit 1; fi
-
-due=$(db -At -c "SELECT count(*) FROM cjo.journey_state WHERE due_at <= now() + interval '2 days'")
-sweep=$(timed "SELECT cjo_advance(now() + interval '2 days')")
-echo "sweep: cjo_advance() fired $due due timers in ${sweep}s"
-db -At -c "SELECT format('storage: %s bytes per customer-journey state (heap %s), %s bytes per history row (heap %s), with indexes',
-    round(pg_total_relation_size('cjo.journey_state')::numeric / greatest(count(*), 1)),
-    round(pg_relation_size('cjo.journey_state')::numeric / greatest(count(*), 1)),
-    round(pg_total_relation_size('cjo.history')::numeric / greatest((SELECT count(*) FROM cjo.history), 1)),
-    round(pg_relation_size('cjo.history')::numeric / greatest((SELECT count(*) FROM cjo.history), 1)))
-    FROM cjo.journey_state"
-
-# Single events: pgbench, 2 clients, one event per transaction, synchronous_commit off
-# (so that disk flushes do not hide the engine's cost).
-db -c "ALTER SYSTEM SET synchronous_commit = off" -c "SELECT pg_reload_conf()" >/dev/null
-single() {  # single <on|off>: transactions per second
-    if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"; fi
-    pgbench -h "$WORK" -p $PORT -U postgres -n -c 2 -j 2 -T "${PGBENCH_SECONDS:-15}" -f bench/single_event.sql bench 2>/dev/null \
-        | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
-    if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events ENABLE TRIGGER events_advance"; fi
+counts() {
+    db -At -F ' ' -c "SELECT (SELECT count(*) FROM cjo.journey_state), (SELECT count(*) FROM cjo.history),
+        (SELECT count(*) FROM cjo.actions), (SELECT count(*) FROM cjo.history WHERE cause = 'g'),
+        (SELECT count(*) FROM cjo.history WHERE cause = 'x')"
 }
-for r in $(seq 1 "$ROUNDS"); do
-    off=$(single off)
-    on=$(single on)
-    printf '%-26s %10.0f/s %10.0f/s %7.0f%%\n' "single events, pgbench (#$r)" "$off" "$on" "$(echo "100 * $on / $off" | bc -l)"
-done
-db -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
+check_moved() {
+    if [ "$1" -eq 0 ]; then
+        echo "FAILED: no customer entered any journey; the ratio above measures nothing" >&2
+        exit 1
+    fi
+}
+
+if has bulk; then
+    DB=bench
+    printf '\n%-28s %11s %11s %7s   %s\n' "bulk load" "no trigger" "trigger" "ratio" "states / history / actions / goals / exits"
+    for how in copy insert; do
+        label=$([ "$how" = copy ] && echo "COPY" || echo "INSERT ... SELECT")
+        for r in $(seq 1 "$ROUNDS"); do
+            off=$(load "$how" off)
+            on=$(load "$how" on)
+            read -r states history actions goals exits <<<"$(counts)"
+            printf '%-28s %10ss %10ss %6.2fx   %s / %s / %s / %s / %s\n' "$label #$r" "$off" "$on" \
+                "$(ratio "$on" "$off")" "$states" "$history" "$actions" "$goals" "$exits"
+            check_moved "$states"
+            row "$label of $EVENTS events #$r" "${off} s" "${on} s" "$(ratio "$on" "$off")x"
+        done
+    done
+    echo
+    db -At -c "SELECT format('after the last load: %s customer-journey states (%s active, %s waiting on a timer), %s history rows, %s actions',
+        count(*), count(*) FILTER (WHERE status = 'a'), count(*) FILTER (WHERE due_at IS NOT NULL),
+        (SELECT count(*) FROM cjo.history), (SELECT count(*) FROM cjo.actions)) FROM cjo.journey_state"
+    # Storage, measured after the load (before any sweep), heap and with indexes.
+    db -c "VACUUM ANALYZE cjo.journey_state, cjo.history"
+    read -r sheap stotal savg hheap htotal havg <<<"$(db -At -F ' ' -c "SELECT
+        round(pg_relation_size('cjo.journey_state')::numeric / greatest(count(*), 1)),
+        round(pg_total_relation_size('cjo.journey_state')::numeric / greatest(count(*), 1)),
+        round(avg(pg_column_size(s.*))),
+        (SELECT round(pg_relation_size('cjo.history')::numeric / greatest(count(*), 1)) FROM cjo.history),
+        (SELECT round(pg_total_relation_size('cjo.history')::numeric / greatest(count(*), 1)) FROM cjo.history),
+        (SELECT round(avg(pg_column_size(h.*))) FROM cjo.history h)
+        FROM cjo.journey_state s")"
+    echo "storage: per customer-journey state ${sheap} B of heap (${savg} B of row data; ${stotal} B with indexes); per history row ${hheap} B of heap (${havg} B of row data; ${htotal} B with its index)"
+    row "storage per customer-journey state" "" "${sheap} B heap (${stotal} B with indexes)" "target 150 B"
+    row "storage per history row" "" "${hheap} B heap (${htotal} B with index)" ""
+fi
+
+# scale_pair LABEL: ROUNDS pairs of INSERT ... SELECT loads of $DB; sets
+# PER_EVENT to the median extra microseconds per event the trigger cost.
+scale_pair() {
+    local extras=() off on n
+    n=$(db -At -c "SELECT count(*) FROM bench_events")
+    for r in $(seq 1 "$ROUNDS"); do
+        off=$(load insert off)
+        on=$(load insert on)
+        read -r states _ <<<"$(counts)"
+        check_moved "$states"
+        extras+=("$(echo "($on - $off) * 1000000 / $n" | bc -l | xargs printf '%.1f')")
+        printf '%-34s %8ss %8ss %6.2fx  %6s us/event extra  (%s states)\n' "$1 #$r" "$off" "$on" "$(ratio "$on" "$off")" "${extras[-1]}" "$states"
+        row "$1 #$r" "${off} s" "${on} s" "$(ratio "$on" "$off")x, ${extras[-1]} us/event"
+    done
+    PER_EVENT=$(printf '%s\n' "${extras[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+}
+
+if has journeys; then
+    echo
+    echo "scaling with journeys: INSERT ... SELECT of $SCALE_EVENTS events, $CUSTOMERS customers"
+    newdb journeys1 1 0 "$SCALE_EVENTS" "$CUSTOMERS"
+    scale_pair "1 live journey"
+    one=$PER_EVENT
+    newdb journeys100 1 99 "$SCALE_EVENTS" "$CUSTOMERS"
+    scale_pair "100 live journeys (99 not listening)"
+    hundred=$PER_EVENT
+    echo "cost per event, 100 journeys / 1 journey: $(ratio "$hundred" "$one") (medians $hundred / $one us)"
+    row "journeys: extra cost per event, 100 / 1" "$one us" "$hundred us" "$(ratio "$hundred" "$one")x (target 0.8-1.2)"
+fi
+
+if has customers; then
+    echo
+    echo "scaling with customers: INSERT ... SELECT of $SCALE_EVENTS events spread over all customers, 10 journeys"
+    per=()
+    for c in $SCALE_CUSTOMERS; do
+        newdb "customers$c" 10 0 "$SCALE_EVENTS" "$c"
+        scale_pair "$c customers"
+        per+=("$PER_EVENT")
+        psql -d postgres -c "DROP DATABASE customers$c"
+    done
+    echo "cost per event, $(echo $SCALE_CUSTOMERS | awk '{print $NF " / " $1}') customers: $(ratio "${per[-1]}" "${per[0]}")"
+    row "customers: extra cost per event, $(echo $SCALE_CUSTOMERS | awk '{print $NF " / " $1}')" "${per[0]} us" "${per[-1]} us" "$(ratio "${per[-1]}" "${per[0]}")x (target 0.8-1.2)"
+fi
+
+if has sweep; then
+    echo
+    echo "sweep: cjo_advance() with $SWEEP_DUE due timers among $SWEEP_DUE, and among $SWEEP_WAITING waiting"
+    newdb sweep 10 0 0 "$SWEEP_WAITING"
+    # waiting <n>: n customers waiting in the wait node of bench_1, the
+    # first SWEEP_DUE of them due a minute ago, the rest in 30 days.
+    waiting() {
+        db -c "TRUNCATE cjo.journey_state, cjo.history, cjo.actions" \
+           -c "INSERT INTO cjo.journey_state (customer_id, journey_id, version, run, step, node, status, entered_at, node_at, due_at)
+               SELECT 'cust-' || c, n.journey_id, n.version, 1, 3, n.node_index, 'a', now() - interval '2 days', now() - interval '1 day',
+                      CASE WHEN c <= $SWEEP_DUE THEN now() - interval '1 minute' ELSE now() + interval '30 days' END
+                 FROM generate_series(1, $1) AS c,
+                      (SELECT journey_id, version, node_index FROM cjo.journey_nodes
+                        WHERE node = 'pause' AND journey_id = (SELECT journey_id FROM cjo.journeys WHERE name = 'bench_1')) AS n" \
+           -c "VACUUM ANALYZE cjo.journey_state" -c "CHECKPOINT" >/dev/null
+    }
+    sweeps=()
+    for r in $(seq 1 "$ROUNDS"); do
+        waiting "$SWEEP_DUE"
+        small=$(timed "SELECT cjo_advance()")
+        moved=$(db -At -c "SELECT count(*) FROM cjo.journey_state WHERE status = 'c'")
+        check_moved "$moved"
+        waiting "$SWEEP_WAITING"
+        large=$(timed "SELECT cjo_advance()")
+        moved2=$(db -At -c "SELECT count(*) FROM cjo.journey_state WHERE status = 'c'")
+        printf '%-34s %8ss %8ss %6.2fx  (%s and %s moved)\n' "sweep #$r" "$small" "$large" "$(ratio "$large" "$small")" "$moved" "$moved2"
+        row "sweep of $SWEEP_DUE due: $SWEEP_DUE / $SWEEP_WAITING waiting #$r" "${small} s" "${large} s" "$(ratio "$large" "$small")x (target <= 2)"
+    done
+    psql -d postgres -c "DROP DATABASE sweep"
+fi
+
+if has single && [ "$PGBENCH_SECONDS" -gt 0 ]; then
+    # Single events: synchronous_commit off, so that disk flushes do not hide the engine's cost.
+    DB=bench
+    reset
+    db -c "ALTER SYSTEM SET synchronous_commit = off" -c "SELECT pg_reload_conf()" >/dev/null
+    single() {  # single <on|off>: transactions per second
+        local tps
+        if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"; fi
+        tps=$("$PGBIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 2 -j 2 -T "$PGBENCH_SECONDS" -f bench/single_event.sql bench 2>/dev/null \
+            | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+        if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events ENABLE TRIGGER events_advance"; fi
+        echo "$tps"
+    }
+    echo
+    printf '%-28s %11s %11s %7s\n' "single events (pgbench)" "no trigger" "trigger" "share"
+    single on >/dev/null   # warm up: the customers' states exist, as in a running shop
+    for r in $(seq 1 "$ROUNDS"); do
+        off=$(single off)
+        on=$(single on)
+        share=$(echo "100 * $on / $off" | bc -l | xargs printf '%.0f')
+        printf '%-28s %9.0f/s %9.0f/s %6s%%\n' "2 clients, ${PGBENCH_SECONDS}s #$r" "$off" "$on" "$share"
+        row "single events, pgbench 2 clients #$r" "$(printf '%.0f' "$off") tx/s" "$(printf '%.0f' "$on") tx/s" "${share}% (target >= 85%)"
+    done
+    db -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
+fi
+
+echo
+echo "| scenario | without cjo / small | with cjo / large | ratio |"
+echo "|---|---|---|---|"
+printf '%s\n' "${SUMMARY[@]}"

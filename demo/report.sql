@@ -31,6 +31,17 @@ SELECT step, event, customers, dropped, round(conversion_from_first::numeric, 3)
        date_trunc('second', median_time_from_first) AS median_time_from_first
   FROM cjo_funnel('["product_viewed", {"event": "purchase", "when": "$.event.properties.amount >= 100", "label": "purchase of 100 or more"}]', '1 day');
 
+\echo '== Which channels get the credit for purchases: cjo_attribution() (doc/attribution.md) =='
+SELECT channel,
+       round(sum(conversions) FILTER (WHERE model = 'first_touch')) AS first_touch,
+       round(sum(conversions) FILTER (WHERE model = 'last_touch')) AS last_touch,
+       round(sum(conversions) FILTER (WHERE model = 'linear')) AS linear,
+       round(sum(conversions) FILTER (WHERE model = 'markov')) AS markov,
+       round(sum(conversions) FILTER (WHERE model = 'shapley')) AS shapley,
+       round(sum(value) FILTER (WHERE model = 'markov')) AS markov_value
+  FROM cjo_attribution('purchase', value_key => 'amount')
+ GROUP BY channel ORDER BY channel;
+
 \echo '== Pending actions in the outbox per journey, channel and template (cjo.actions) =='
 SELECT j.name AS journey, a.channel, a.template, count(*) AS pending,
        (array_agg(a.payload ORDER BY a.action_id))[1] AS first_payload

@@ -2,8 +2,9 @@
 # Runs every test of cjo: builds with -Werror, installs, then in a throw-away
 # cluster (with pg_cron preloaded) runs the pg_regress suite (sql/, expected/),
 # the isolation specs (specs/), the pgTAP tests (test/), the diagram check,
-# the upgrade from 0.1.0, the delivery worker's end-to-end test and the BI
-# queries.
+# the upgrade from 0.1.0, backup and restore, a short randomised fuzzing run,
+# the delivery worker's end-to-end test and the BI queries. The longer checks
+# (stress, crashes, libFuzzer) are scripts/reliability.sh.
 # Run as root on Debian 12; installs what is missing first:
 #   bash scripts/test.sh
 # Exits non-zero if anything fails, after printing the differences.
@@ -72,6 +73,12 @@ PGDATABASE=contrib_regression bash test/diagrams_dot.sh || failed+=(diagrams)
 
 echo "== the upgrade from 0.1.0 =="
 bash scripts/test-upgrade.sh || failed+=(upgrade)
+
+echo "== backup and restore of a live database =="
+bash scripts/test-backup.sh || failed+=(backup)
+
+echo "== randomised SQL fuzzing of journey documents (a short run; see doc/hostile-input.md) =="
+PGDATABASE=contrib_regression bash scripts/fuzz-sql.sh --seed 1 --cases 1500 --seconds 50 || failed+=(fuzz)
 
 echo "== the delivery worker against a local webhook server =="
 bash test/worker/run.sh || failed+=(worker)

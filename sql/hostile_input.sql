@@ -257,7 +257,7 @@ SELECT cjo_simulate('not json'::text);
 SELECT cjo_simulate('{"name": "hostile"}'::jsonb);
 SELECT cjo_simulate(pg_temp.doc('{"a": {"type": "exit"}}'), "until" => NULL);
 SELECT cjo_simulate(pg_temp.doc('{"a": {"type": "exit"}}'), since => now(), "until" => now() - interval '1 day');
-SELECT cjo_advance(NULL) >= 0 AS advanced;
+SELECT cjo_advance(NULL, 'h-nobody');
 SELECT cjo_advance('-infinity');
 
 -------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ typedef struct CjoState
 	TimestampTz converted_at;
 	Numeric		goal_value;		/* NULL if none */
 	int64		entry_event_id; /* 0 if unknown */
+	Jsonb	   *data;			/* the run's journey data (set nodes), NULL if none */
 } CjoState;
 
 /* A customer in a batch. */
@@ -103,7 +104,8 @@ typedef struct CjoCustomer
 	CjoEvent   *entry_cache;	/* last entry event loaded for a context */
 	Jsonb	   *doc;			/* last context document built ... */
 	const CjoEvent *doc_event;	/* ... for this event ... */
-	int64		doc_entry;		/* ... and this entry event */
+	int64		doc_entry;		/* ... and this entry event ... */
+	const Jsonb *doc_journey;	/* ... and this journey data (or the "none" mark) */
 	CjoEvent   *events;			/* trigger: this customer's new events */
 	int			nevents;
 } CjoCustomer;

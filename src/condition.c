@@ -6,6 +6,8 @@
  *   {"event":   {"name", "channel", "properties", "occurred_at"} or null,
  *    "entry":   the event that started the current run, same shape (only
  *               for paths that mention it),
+ *    "journey": the run's journey data, what set nodes stored, or {} (only
+ *               for paths that mention it),
  *    "profile": cjo.customers.attributes, or {}}
  * A predicate path ("$.event.properties.price > 10") is taken as it is, like
  * the @@ operator, unknown counting as false; any other path is true when it
@@ -111,29 +113,38 @@ entry_event(CjoContext *cx)
 	return c->entry_cache;
 }
 
+/* Marks a context document without journey data (no path asked for it). */
+static const Jsonb *const no_journey = (const Jsonb *) &no_journey;
+
 /*
- * The context document, reused while the event and entry event stay the
- * same (an event's entry conditions in several journeys share one).
+ * The context document, reused while the event, the entry event and the
+ * journey data stay the same (an event's entry conditions in several
+ * journeys share one).  Journey data is replaced, never changed in place,
+ * so its address tells a new value.
  */
 static Jsonb *
-context_doc(CjoContext *cx, bool need_entry)
+context_doc(CjoContext *cx, bool need_entry, bool need_journey)
 {
 	CjoCustomer *c = cx->customer;
 	int64		entry = need_entry && cx->state ? cx->state->entry_event_id : -1;
+	const Jsonb *journey = !need_journey ? no_journey : cx->state ? cx->state->data : NULL;
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
 
-	if (c->doc && c->doc_event == cx->event && c->doc_entry == entry)
+	if (c->doc && c->doc_event == cx->event && c->doc_entry == entry && c->doc_journey == journey)
 		return c->doc;
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_event(&ps, "event", cx->event);
 	if (need_entry)
 		push_event(&ps, "entry", entry_event(cx));
+	if (need_journey)
+		push_container(&ps, "journey", (Jsonb *) journey);
 	push_container(&ps, "profile", cx->customer->profile);
 	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 	c->doc = JsonbValueToJsonb(res);
 	c->doc_event = cx->event;
 	c->doc_entry = entry;
+	c->doc_journey = journey;
 	return c->doc;
 }
 
@@ -199,6 +210,14 @@ needs_entry(CjoContext *cx, JsonPath *path)
 		(cx->graph->flags & CJO_GRAPH_WILDCARD_PATHS) != 0;
 }
 
+/* Only paths that mention "journey" get the run's journey data. */
+static bool
+needs_journey(CjoContext *cx, JsonPath *path)
+{
+	return cjo_path_mentions(path, "journey") ||
+		(cx->graph->flags & CJO_GRAPH_WILDCARD_PATHS) != 0;
+}
+
 static bool
 is_predicate(JsonPath *path)
 {
@@ -236,7 +255,7 @@ cjo_condition(CjoContext *cx, JsonPath *path)
 	if (path == NULL)
 		return true;
 	d = call_path(is_predicate(path) ? jsonb_path_match : jsonb_path_exists,
-				  context_doc(cx, needs_entry(cx, path)), path, &isnull);
+				  context_doc(cx, needs_entry(cx, path), needs_journey(cx, path)), path, &isnull);
 	return !isnull && DatumGetBool(d);
 }
 
@@ -245,7 +264,8 @@ Jsonb *
 cjo_path_first(CjoContext *cx, JsonPath *path)
 {
 	bool		isnull;
-	Datum		d = call_path(jsonb_path_query_first, context_doc(cx, needs_entry(cx, path)), path, &isnull);
+	Datum		d = call_path(jsonb_path_query_first,
+							  context_doc(cx, needs_entry(cx, path), needs_journey(cx, path)), path, &isnull);
 
 	return isnull ? NULL : DatumGetJsonbP(d);
 }

@@ -14,7 +14,7 @@
  *      used by steps 2 and 4.
  * An event that happened before the customer's current run began (it
  * arrived late) is ignored by that journey.
- * Immediate nodes (action, branch, split, exit) chain at once; wait,
+ * Immediate nodes (action, set, branch, split, exit) chain at once; wait,
  * wait_until and wait_event stop with a timer.  The graph compiler refuses cycles without a
  * wait, so a chain visits each node at most once.
  *
@@ -263,6 +263,19 @@ run_chain(Step *s, TimestampTz at)
 				end_run(st, CJO_COMPLETED, at);
 				end_move(s);
 				return;
+			case CJO_NODE_SET:
+				{
+					/* New values replace old ones of the same name; the rest stay. */
+					Jsonb	   *values = build_payload(s, n);
+
+					if (st->data != NULL)
+						values = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(st->data),
+																	JsonbPGetDatum(values)));
+					st->data = keep(s->customer, values);
+					st->dirty = true;
+				}
+				next = n->next;
+				break;
 			case CJO_NODE_ACTION:
 				cjo_store_action(s->customer->id, st, st->node,
 								 cjo_graph_str(g, n->channel), cjo_graph_str(g, n->template_),
@@ -417,6 +430,7 @@ enter(Step *s, CjoState *st, CjoEvent *ev, TimestampTz at)
 	st->ended_at = CJO_NO_TIME;
 	st->converted_at = CJO_NO_TIME;
 	st->goal_value = NULL;
+	st->data = NULL;
 	st->entry_event_id = ev->event_id;
 	st->node = 0;
 	st->dirty = true;

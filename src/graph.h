@@ -33,7 +33,8 @@ typedef enum CjoNodeKind
 	CJO_NODE_BRANCH,
 	CJO_NODE_SPLIT,
 	CJO_NODE_EXIT,
-	CJO_NODE_WAIT_UNTIL
+	CJO_NODE_WAIT_UNTIL,
+	CJO_NODE_SET
 } CjoNodeKind;
 
 /* Re-entry policies. */
@@ -146,6 +147,16 @@ static inline const CjoChoice *
 cjo_graph_choice(const CjoGraph *g, int32 i)
 {
 	return (const CjoChoice *) ((const char *) g + g->choices_off) + i;
+}
+
+/*
+ * Do the node's choices lead to other nodes?  Those of branch, split and
+ * wait_event do; those of action (payload fields) and set (values) do not.
+ */
+static inline bool
+cjo_node_choices_are_edges(const CjoNode *n)
+{
+	return n->kind == CJO_NODE_BRANCH || n->kind == CJO_NODE_SPLIT || n->kind == CJO_NODE_WAIT_EVENT;
 }
 
 /* graph_compile.c */

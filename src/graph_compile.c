@@ -402,11 +402,14 @@ read_variant_choice(Compiler *c, JsonbContainer *obj, PChoice *out)
 	out->control = opt_bool(c, obj, "control", false);
 }
 
-/* Reads the payload object into choices: literal values, or {{jsonpath}} templates. */
+/*
+ * Reads an object of fields (an action's payload, a set node's values) into
+ * choices: literal values, or {{jsonpath}} templates.
+ */
 static PChoice *
-read_payload(Compiler *c, JsonbContainer *node, int *count)
+read_payload(Compiler *c, JsonbContainer *node, const char *field, int *count)
 {
-	JsonbValue *v = get_field(node, "payload");
+	JsonbValue *v = get_field(node, field);
 	JsonbContainer *obj;
 	JsonbIterator *it;
 	JsonbValue	key,
@@ -418,9 +421,9 @@ read_payload(Compiler *c, JsonbContainer *node, int *count)
 	*count = 0;
 	if (v == NULL)
 		return NULL;
-	obj = as_container(c, v, "payload", false);
+	obj = as_container(c, v, field, false);
 	if (JsonContainerSize(obj) > CJO_MAX_CHOICES)
-		fail(c, ERRCODE_PROGRAM_LIMIT_EXCEEDED, "\"payload\" has more than %d fields", CJO_MAX_CHOICES);
+		fail(c, ERRCODE_PROGRAM_LIMIT_EXCEEDED, "\"%s\" has more than %d fields", field, CJO_MAX_CHOICES);
 	out = palloc0(sizeof(PChoice) * Max(JsonContainerSize(obj), 1));
 	it = JsonbIteratorInit(obj);
 	tok = JsonbIteratorNext(&it, &val, true);	/* WJB_BEGIN_OBJECT */
@@ -444,8 +447,8 @@ read_payload(Compiler *c, JsonbContainer *node, int *count)
 			while (len > 0 && isspace((unsigned char) s[len - 1]))
 				len--;
 			if (len == 0)
-				fail(c, ERRCODE_SYNTAX_ERROR, "payload field \"%s\" has an empty {{ }} template", p->label);
-			p->cond = compile_path(c, pnstrdup(s, len), "payload");
+				fail(c, ERRCODE_SYNTAX_ERROR, "%s field \"%s\" has an empty {{ }} template", field, p->label);
+			p->cond = compile_path(c, pnstrdup(s, len), field);
 		}
 		else
 			p->literal = JsonbValueToJsonb(&val);
@@ -467,6 +470,7 @@ static const struct
 	{"split", CJO_NODE_SPLIT, {"type", "description", "variants", NULL}},
 	{"exit", CJO_NODE_EXIT, {"type", "description", NULL}},
 	{"wait_until", CJO_NODE_WAIT_UNTIL, {"type", "description", "time", "days", "time_zone", "next", NULL}},
+	{"set", CJO_NODE_SET, {"type", "description", "values", "next", NULL}},
 };
 
 static const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -537,7 +541,7 @@ read_node(Compiler *c, PNode *n, JsonbContainer *obj)
 			break;
 	if (k == (int) lengthof(node_kinds))
 		fail(c, ERRCODE_INVALID_OBJECT_DEFINITION,
-			 "unknown node type \"%s\" (known types: action, wait, wait_event, wait_until, branch, split, exit)", type);
+			 "unknown node type \"%s\" (known types: action, set, wait, wait_event, wait_until, branch, split, exit)", type);
 	n->kind = node_kinds[k].kind;
 	check_fields(c, obj, "this node", node_kinds[k].fields);
 	n->description = opt_string(c, obj, "description");
@@ -547,12 +551,19 @@ read_node(Compiler *c, PNode *n, JsonbContainer *obj)
 		case CJO_NODE_ACTION:
 			n->channel = req_string(c, obj, "channel", "an action");
 			n->template_ = req_string(c, obj, "template", "an action");
-			n->choices = read_payload(c, obj, &n->nchoices);
+			n->choices = read_payload(c, obj, "payload", &n->nchoices);
 			n->next_name = req_string(c, obj, "next", "an action");
 			break;
 		case CJO_NODE_WAIT:
 			n->duration = get_duration(c, obj, "duration", true, "a wait");
 			n->next_name = req_string(c, obj, "next", "a wait");
+			break;
+		case CJO_NODE_SET:
+			(void) need_field(c, obj, "values", "a set");
+			n->choices = read_payload(c, obj, "values", &n->nchoices);
+			if (n->nchoices == 0)
+				fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "\"values\" must not be empty");
+			n->next_name = req_string(c, obj, "next", "a set");
 			break;
 		case CJO_NODE_WAIT_UNTIL:
 			n->duration = parse_time_of_day(c, req_string(c, obj, "time", "a wait_until"));

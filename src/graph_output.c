@@ -36,6 +36,8 @@ cjo_node_kind_name(int kind)
 			return "exit";
 		case CJO_NODE_WAIT_UNTIL:
 			return "wait_until";
+		case CJO_NODE_SET:
+			return "set";
 	}
 	return "unknown";
 }
@@ -123,9 +125,9 @@ put_choices(StringInfo out, bool *first, const CjoGraph *g, const char *key, int
 
 /* Writes an action's payload: literals as they are, paths as {{path}}. */
 static void
-put_payload(StringInfo out, bool *first, const CjoGraph *g, const CjoNode *n)
+put_payload(StringInfo out, bool *first, const CjoGraph *g, const CjoNode *n, const char *field)
 {
-	put_key(out, first, "payload");
+	put_key(out, first, field);
 	appendStringInfoChar(out, '{');
 	for (int i = 0; i < n->nchoices; i++)
 	{
@@ -164,7 +166,7 @@ put_node(StringInfo out, const CjoGraph *g, const CjoNode *n)
 			put_str(out, &f, "channel", cjo_graph_str(g, n->channel));
 			put_str(out, &f, "template", cjo_graph_str(g, n->template_));
 			if (n->nchoices > 0)
-				put_payload(out, &f, g, n);
+				put_payload(out, &f, g, n, "payload");
 			put_str(out, &f, "next", node_name(g, n->next));
 			break;
 		case CJO_NODE_WAIT:
@@ -183,6 +185,10 @@ put_node(StringInfo out, const CjoGraph *g, const CjoNode *n)
 			break;
 		case CJO_NODE_SPLIT:
 			put_choices(out, &f, g, "variants", n->choices, n->nchoices, n->kind);
+			break;
+		case CJO_NODE_SET:
+			put_payload(out, &f, g, n, "values");
+			put_str(out, &f, "next", node_name(g, n->next));
 			break;
 		case CJO_NODE_WAIT_UNTIL:
 			{

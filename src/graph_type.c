@@ -96,7 +96,7 @@ cjo_journey_nodes(PG_FUNCTION_ARGS)
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
 
-		if (n->kind != CJO_NODE_ACTION)
+		if (cjo_node_choices_are_edges(n))
 			for (int j = 0; j < n->nchoices; j++)
 			{
 				const CjoChoice *ch = cjo_graph_choice(g, n->choices + j);

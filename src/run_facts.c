@@ -148,7 +148,7 @@ mark_successors(const CjoGraph *g, int node, int32 *flags)
 {
 	const CjoNode *n = cjo_graph_node(g, node);
 
-	if (n->kind != CJO_NODE_ACTION)
+	if (cjo_node_choices_are_edges(n))
 		for (int j = 0; j < n->nchoices; j++)
 		{
 			int			next = cjo_graph_choice(g, n->choices + j)->next;

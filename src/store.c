@@ -17,19 +17,30 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/fmgroids.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "cjo.h"
 
 #define MAX_COLS 16
-#define WRITE_ARGS 33
+
 
 /* Rows buffered for one table, column by column at flush time. */
 typedef struct RowBuf
@@ -42,10 +53,11 @@ typedef struct RowBuf
 	bool	   *nulls;
 } RowBuf;
 
+/* The last column, data, is dropped on 0.1.0 tables: see state_columns_init. */
 static RowBuf state_buf = {
-	.ncols = 14,
+	.ncols = 15,
 	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, CHAROID, TIMESTAMPTZOID,
-	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, INT8OID}
+	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, INT8OID, JSONBOID}
 };
 
 /*
@@ -63,35 +75,67 @@ static RowBuf action_buf = {
 };
 
 /*
- * One statement writes a batch: states ($1-$14), history ($15-$24) and
- * actions ($25-$33), each an array per column (empty arrays write nothing).
- * One statement instead of three saves two executor start-ups per batch,
- * which is most of the cost of a single-row insert.
+ * Each table is written with one statement per batch, only if the batch has
+ * rows for it: INSERT ... SELECT unnest($1), unnest($2), ... with one array
+ * per column.  A batch of one or two rows (a single event) instead runs a
+ * plain INSERT ... VALUES per row: no arrays to build and unnest, and a
+ * much smaller plan to start, which is most of what a single row costs.
  */
-#define WRITE_SQL \
-	"WITH states AS (" \
-	" INSERT INTO cjo.journey_state AS s (customer_id, journey_id, version, run, step, node, status," \
-	"  entered_at, node_at, due_at, ended_at, converted_at, goal_value, entry_event_id)" \
-	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7)," \
-	"  unnest($8), unnest($9), unnest($10), unnest($11), unnest($12), unnest($13), unnest($14)" \
+/* The state statements take the data column's parts as arguments (D, U, V, S). */
+#define STATE_INSERT(D) \
+	"INSERT INTO cjo.journey_state AS s (customer_id, journey_id, version, run, step, node, status," \
+	" entered_at, node_at, due_at, ended_at, converted_at, goal_value, entry_event_id" D ")"
+#define STATE_UPSERT(S) \
 	" ON CONFLICT (customer_id, journey_id) DO UPDATE SET" \
 	"  version = excluded.version, run = excluded.run, step = excluded.step, node = excluded.node," \
 	"  status = excluded.status, entered_at = excluded.entered_at, node_at = excluded.node_at," \
 	"  due_at = excluded.due_at, ended_at = excluded.ended_at, converted_at = excluded.converted_at," \
-	"  goal_value = excluded.goal_value, entry_event_id = excluded.entry_event_id)," \
-	" history AS (" \
-	" INSERT INTO cjo.history (customer_id, journey_id, version, run, step, cause, event_id, at, path, choices)" \
-	" SELECT unnest($15), unnest($16), unnest($17), unnest($18), unnest($19), unnest($20), unnest($21)," \
-	"  unnest($22), unnest($23)::smallint[], unnest($24)::smallint[])" \
-	" INSERT INTO cjo.actions (customer_id, journey_id, version, run, node, channel, template, payload, event_id)" \
-	" SELECT unnest($25), unnest($26), unnest($27), unnest($28), unnest($29), unnest($30), unnest($31)," \
-	"  unnest($32), unnest($33)"
+	"  goal_value = excluded.goal_value, entry_event_id = excluded.entry_event_id" S
+#define STATE_ARRAYS_SQL(D, U, S) STATE_INSERT(D) \
+	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7)," \
+	"  unnest($8), unnest($9), unnest($10), unnest($11), unnest($12), unnest($13), unnest($14)" U STATE_UPSERT(S)
+#define STATE_ROW_SQL(D, V, S) STATE_INSERT(D) \
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14" V ")" STATE_UPSERT(S)
+#define HISTORY_INSERT \
+	"INSERT INTO cjo.history (customer_id, journey_id, version, run, step, cause, event_id, at, path, choices)"
+#define HISTORY_ARRAYS_SQL HISTORY_INSERT \
+	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7)," \
+	"  unnest($8), unnest($9)::smallint[], unnest($10)::smallint[]"
+#define HISTORY_ROW_SQL HISTORY_INSERT \
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::smallint[], $10::smallint[])"
+#define ACTION_INSERT \
+	"INSERT INTO cjo.actions (customer_id, journey_id, version, run, node, channel, template, payload, event_id)"
+#define ACTION_ARRAYS_SQL ACTION_INSERT \
+	" SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7)," \
+	"  unnest($8), unnest($9)"
+#define ACTION_ROW_SQL ACTION_INSERT " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+
+/* Up to this many rows for a table, they are written one statement each. */
+#define ROW_BY_ROW 2
+
+/* The statements writing one table, prepared on first use. */
+typedef struct TableWriter
+{
+	RowBuf	   *buf;
+	const char *arrays_sql;
+	const char *row_sql;
+	SPIPlanPtr	arrays_plan;
+	SPIPlanPtr	row_plan;
+} TableWriter;
+
+static TableWriter state_writer = {
+	.buf = &state_buf,
+	.arrays_sql = STATE_ARRAYS_SQL(", data", ", unnest($15)", ", data = excluded.data"),
+	.row_sql = STATE_ROW_SQL(", data", ", $15", ", data = excluded.data")
+};
+static TableWriter history_writer = {.buf = &history_buf, .arrays_sql = HISTORY_ARRAYS_SQL, .row_sql = HISTORY_ROW_SQL};
+static TableWriter action_writer = {.buf = &action_buf, .arrays_sql = ACTION_ARRAYS_SQL, .row_sql = ACTION_ROW_SQL};
 
 /* Prepares a statement once per backend; arguments are arrays of the column types. */
 static SPIPlanPtr
 prepare(const char *sql, int nargs, const Oid *types, bool arrays)
 {
-	Oid			argtypes[WRITE_ARGS];
+	Oid			argtypes[MAX_COLS];
 	SPIPlanPtr	plan;
 
 	for (int i = 0; i < nargs; i++)
@@ -119,28 +163,6 @@ execute(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only, int exp
 	MemoryContextSwitchTo(cxt);
 	if (ret != expect)
 		elog(ERROR, "cjo statement failed: %s", SPI_result_code_string(ret));
-}
-
-static Datum
-text_array(const char **values, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		d[i] = CStringGetTextDatum(values[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-static int
-customer_cmp(const void *key, const void *elem)
-{
-	return strcmp((const char *) key, ((const CjoCustomer *) elem)->id);
-}
-
-static CjoCustomer *
-find_customer(CjoCustomer *customers, int n, const char *id)
-{
-	return bsearch(id, customers, n, sizeof(CjoCustomer), customer_cmp);
 }
 
 static TimestampTz
@@ -181,81 +203,210 @@ cjo_state_add(CjoCustomer *c, int32 journey_id)
 	return st;
 }
 
-#define STATE_COLUMNS \
-	"customer_id, journey_id, version, run, step, node, status, entered_at, node_at, due_at," \
-	" ended_at, converted_at, goal_value, entry_event_id"
+/* A table of schema cjo, for a direct index scan, with its primary key index. */
+static Relation
+open_cjo_table(const char *name, Relation *pkey)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("cjo", false));
+	Relation	rel;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table cjo.%s does not exist", name)));
+	rel = table_open(relid, AccessShareLock);
+	*pkey = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	return rel;
+}
 
 /*
- * Loads the journey states (and, if asked, the profiles) of customers,
- * which must be sorted by id: one statement either way.
+ * Does cjo.journey_state have the data column (0.2.0)?  A backend running
+ * this library against the 0.1.0 tables, before ALTER EXTENSION cjo UPDATE,
+ * must go on working: it reads no journey data and writes none.  Decided once
+ * per backend, before the first state is buffered.
+ */
+static void
+state_columns_init(void)
+{
+	static bool done = false;
+	Oid			nsp;
+	Oid			rel;
+
+	if (done)
+		return;
+	nsp = get_namespace_oid("cjo", true);
+	rel = OidIsValid(nsp) ? get_relname_relid("journey_state", nsp) : InvalidOid;
+	if (OidIsValid(rel) && get_attnum(rel, "data") == InvalidAttrNumber)
+	{
+		state_buf.ncols = 14;
+		state_writer.arrays_sql = STATE_ARRAYS_SQL("", "", "");
+		state_writer.row_sql = STATE_ROW_SQL("", "", "");
+	}
+	done = true;
+}
+
+/* The column's number, or 0 if the table has none of that name. */
+static int
+column_if_any(Relation rel, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return i + 1;
+	return 0;
+}
+
+static int
+column(Relation rel, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return i + 1;
+	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+					errmsg("cjo.%s has no column \"%s\"", RelationGetRelationName(rel), name)));
+}
+
+/* Positions the scan on the rows whose key starts with the customer's id. */
+static void
+rescan_customer(IndexScanDesc scan, Relation pkey, const char *id)
+{
+	ScanKeyData key;
+
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   pkey->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(id));
+	index_rescan(scan, &key, 1, NULL, 0);
+}
+
+static TimestampTz
+slot_time(TupleTableSlot *slot, int col)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, col, &isnull);
+
+	return isnull ? CJO_NO_TIME : DatumGetTimestampTz(d);
+}
+
+/*
+ * Loads the journey states (and, if asked, the profiles) of customers by
+ * direct scans of the primary keys of cjo.journey_state and cjo.customers:
+ * no statement to plan or start, which is most of what a single event
+ * costs.  Called with the customers' locks held: like a statement, the scan
+ * takes a new snapshot, so that it sees what the lock's previous holder
+ * committed.  Reads need no row locks, have no triggers, and the engine
+ * runs as the extension's owner, so nothing a query would check is skipped.
  */
 void
 cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 {
-	static SPIPlanPtr states_plan = NULL;
-	static SPIPlanPtr both_plan = NULL;
-	const char **ids = palloc(sizeof(char *) * Max(n, 1));
-	Datum		arg;
-	Oid			textoid = TEXTOID;
+	Relation	rel,
+				pkey;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	int			a_journey,
+				a_version,
+				a_run,
+				a_step,
+				a_node,
+				a_status,
+				a_entered,
+				a_node_at,
+				a_due,
+				a_ended,
+				a_converted,
+				a_goal,
+				a_entry,
+				a_data;
 
+	state_columns_init();
 	if (n == 0)
 		return;
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	rel = open_cjo_table("journey_state", &pkey);
+	a_journey = column(rel, "journey_id");
+	a_version = column(rel, "version");
+	a_run = column(rel, "run");
+	a_step = column(rel, "step");
+	a_node = column(rel, "node");
+	a_status = column(rel, "status");
+	a_entered = column(rel, "entered_at");
+	a_node_at = column(rel, "node_at");
+	a_due = column(rel, "due_at");
+	a_ended = column(rel, "ended_at");
+	a_converted = column(rel, "converted_at");
+	a_goal = column(rel, "goal_value");
+	a_entry = column(rel, "entry_event_id");
+	a_data = column_if_any(rel, "data");
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, pkey, snapshot, 1, 0);
 	for (int i = 0; i < n; i++)
-		ids[i] = customers[i].id;
-	arg = text_array(ids, n);
-
-	if (states_plan == NULL)
 	{
-		states_plan = prepare("SELECT " STATE_COLUMNS ", NULL::jsonb"
-							  " FROM cjo.journey_state WHERE customer_id = ANY ($1)",
-							  1, &textoid, true);
-		/* Profiles come as rows without a journey. */
-		both_plan = prepare("SELECT " STATE_COLUMNS ", NULL::jsonb"
-							" FROM cjo.journey_state WHERE customer_id = ANY ($1)"
-							" UNION ALL"
-							" SELECT customer_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-							" NULL, NULL, NULL, NULL, attributes"
-							" FROM cjo.customers WHERE customer_id = ANY ($1)",
-							1, &textoid, true);
-	}
-	execute(profiles ? both_plan : states_plan, &arg, NULL, false, SPI_OK_SELECT);
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *id = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-		CjoCustomer *c = find_customer(customers, n, id);
-		CjoState   *st;
-		Datum		d = SPI_getbinval(tup, desc, 2, &isnull);
+		CjoCustomer *c = &customers[i];
 
-		if (c == NULL)
-			continue;			/* a collation-equal but byte-different id */
-		if (isnull)
+		rescan_customer(scan, pkey, c->id);
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
 		{
-			d = SPI_getbinval(tup, desc, 15, &isnull);
-			if (!isnull)
-				c->profile = DatumGetJsonbPCopy(d);
-			continue;
+			CjoState   *st;
+			bool		isnull;
+			Datum		d;
+
+			st = cjo_state_add(c, DatumGetInt32(slot_getattr(slot, a_journey, &isnull)));
+			st->version = DatumGetInt32(slot_getattr(slot, a_version, &isnull));
+			st->run = DatumGetInt32(slot_getattr(slot, a_run, &isnull));
+			st->step = DatumGetInt32(slot_getattr(slot, a_step, &isnull));
+			st->node = DatumGetInt16(slot_getattr(slot, a_node, &isnull));
+			st->status = DatumGetChar(slot_getattr(slot, a_status, &isnull));
+			st->entered_at = slot_time(slot, a_entered);
+			st->node_at = slot_time(slot, a_node_at);
+			st->due_at = slot_time(slot, a_due);
+			st->ended_at = slot_time(slot, a_ended);
+			st->converted_at = slot_time(slot, a_converted);
+			d = slot_getattr(slot, a_goal, &isnull);
+			st->goal_value = isnull ? NULL : DatumGetNumericCopy(d);
+			d = slot_getattr(slot, a_entry, &isnull);
+			st->entry_event_id = isnull ? 0 : DatumGetInt64(d);
+			if (a_data != 0)
+			{
+				d = slot_getattr(slot, a_data, &isnull);
+				st->data = isnull ? NULL : DatumGetJsonbPCopy(d);
+			}
+			st->dirty = false;
 		}
-		st = cjo_state_add(c, DatumGetInt32(d));
-		st->version = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-		st->run = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
-		st->step = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-		st->node = DatumGetInt16(SPI_getbinval(tup, desc, 6, &isnull));
-		st->status = DatumGetChar(SPI_getbinval(tup, desc, 7, &isnull));
-		st->entered_at = get_time(tup, desc, 8);
-		st->node_at = get_time(tup, desc, 9);
-		st->due_at = get_time(tup, desc, 10);
-		st->ended_at = get_time(tup, desc, 11);
-		st->converted_at = get_time(tup, desc, 12);
-		d = SPI_getbinval(tup, desc, 13, &isnull);
-		st->goal_value = isnull ? NULL : DatumGetNumericCopy(d);
-		d = SPI_getbinval(tup, desc, 14, &isnull);
-		st->entry_event_id = isnull ? 0 : DatumGetInt64(d);
-		st->dirty = false;
 	}
-	SPI_freetuptable(SPI_tuptable);
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(pkey, NoLock);
+	table_close(rel, NoLock);
+
+	if (profiles)
+	{
+		int			a_attributes;
+
+		rel = open_cjo_table("customers", &pkey);
+		a_attributes = column(rel, "attributes");
+		slot = table_slot_create(rel, NULL);
+		scan = index_beginscan(rel, pkey, snapshot, 1, 0);
+		for (int i = 0; i < n; i++)
+		{
+			bool		isnull;
+			Datum		d;
+
+			rescan_customer(scan, pkey, customers[i].id);
+			if (!index_getnext_slot(scan, ForwardScanDirection, slot))
+				continue;
+			d = slot_getattr(slot, a_attributes, &isnull);
+			if (!isnull)
+				customers[i].profile = DatumGetJsonbPCopy(d);
+		}
+		index_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+		index_close(pkey, NoLock);
+		table_close(rel, NoLock);
+	}
+	UnregisterSnapshot(snapshot);
 }
 
 /* Loads one event of a customer (the entry event of a run), or NULL. */
@@ -327,35 +478,28 @@ rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls)
 	b->nrows++;
 }
 
-/*
- * Takes a buffer's rows out as column arrays (arguments of the write
- * statement, empty if it has none) and empties it; returns how many rows.
- */
-static int
-rowbuf_take(RowBuf *b, Datum *args)
+/* Rows taken out of a buffer, to be written. */
+typedef struct Rows
 {
-	Datum	   *col;
-	bool	   *colnulls;
-	int			nrows = b->nrows;
+	int			nrows;
+	Datum	   *values;			/* nrows x ncols, row-major */
+	bool	   *nulls;
+} Rows;
 
-	col = palloc(sizeof(Datum) * Max(nrows, 1));
-	colnulls = palloc(sizeof(bool) * Max(nrows, 1));
-	for (int c = 0; c < b->ncols; c++)
+/* Takes a buffer's rows out (into the current memory context) and empties it. */
+static Rows
+rowbuf_take(RowBuf *b)
+{
+	Rows		r;
+	Size		n = (Size) Max(b->nrows, 1) * b->ncols;
+
+	r.nrows = b->nrows;
+	r.values = palloc(sizeof(Datum) * n);
+	r.nulls = palloc(sizeof(bool) * n);
+	if (b->nrows > 0)
 	{
-		int16		typlen;
-		bool		byval;
-		char		align;
-		int			dims[1] = {nrows};
-		int			lbs[1] = {1};
-
-		get_typlenbyvalalign(b->types[c], &typlen, &byval, &align);
-		for (int r = 0; r < nrows; r++)
-		{
-			col[r] = b->values[r * b->ncols + c];
-			colnulls[r] = b->nulls[r * b->ncols + c];
-		}
-		args[c] = PointerGetDatum(construct_md_array(col, colnulls, 1, dims, lbs, b->types[c],
-													 typlen, byval, align));
+		memcpy(r.values, b->values, sizeof(Datum) * b->nrows * b->ncols);
+		memcpy(r.nulls, b->nulls, sizeof(bool) * b->nrows * b->ncols);
 	}
 	b->nrows = 0;
 	if (b->cap > 65536)
@@ -367,7 +511,62 @@ rowbuf_take(RowBuf *b, Datum *args)
 		b->nulls = NULL;
 		b->cap = 0;
 	}
-	return nrows;
+	return r;
+}
+
+/* Writes rows taken out of a writer's buffer: row by row, or as column arrays. */
+static void
+write_rows(TableWriter *w, Rows *r)
+{
+	RowBuf	   *b = w->buf;
+	Datum		args[MAX_COLS];
+	char		nulls[MAX_COLS];
+
+	if (r->nrows == 0)
+		return;
+	if (r->nrows <= ROW_BY_ROW)
+	{
+		if (w->row_plan == NULL)
+			w->row_plan = prepare(w->row_sql, b->ncols, b->types, false);
+		for (int row = 0; row < r->nrows; row++)
+		{
+			for (int c = 0; c < b->ncols; c++)
+			{
+				args[c] = r->values[row * b->ncols + c];
+				nulls[c] = r->nulls[row * b->ncols + c] ? 'n' : ' ';
+			}
+			execute(w->row_plan, args, nulls, false, SPI_OK_INSERT);
+		}
+		return;
+	}
+
+	if (w->arrays_plan == NULL)
+		w->arrays_plan = prepare(w->arrays_sql, b->ncols, b->types, true);
+	{
+		Datum	   *col = palloc(sizeof(Datum) * r->nrows);
+		bool	   *colnulls = palloc(sizeof(bool) * r->nrows);
+
+		for (int c = 0; c < b->ncols; c++)
+		{
+			int16		typlen;
+			bool		byval;
+			char		align;
+			int			dims[1] = {r->nrows};
+			int			lbs[1] = {1};
+
+			get_typlenbyvalalign(b->types[c], &typlen, &byval, &align);
+			for (int row = 0; row < r->nrows; row++)
+			{
+				col[row] = r->values[row * b->ncols + c];
+				colnulls[row] = r->nulls[row * b->ncols + c];
+			}
+			args[c] = PointerGetDatum(construct_md_array(col, colnulls, 1, dims, lbs, b->types[c],
+														 typlen, byval, align));
+		}
+		pfree(col);
+		pfree(colnulls);
+	}
+	execute(w->arrays_plan, args, NULL, false, SPI_OK_INSERT);
 }
 
 /* Forgets buffered rows left by a batch that failed; keeps the allocation. */
@@ -469,16 +668,17 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 {
 	List	   *channels = NIL;
 	ListCell   *lc;
-	static SPIPlanPtr write_plan = NULL;
-	Datum		args[WRITE_ARGS];
-	int			rows;
+	Rows		states,
+				history,
+				actions;
 
+	state_columns_init();
 	for (int i = 0; i < ncustomers; i++)
 		for (int s = 0; s < customers[i].nstates; s++)
 		{
 			CjoState   *st = &customers[i].states[s];
-			Datum		v[14];
-			bool		n[14] = {0};
+			Datum		v[15];
+			bool		n[15] = {0};
 
 			if (!st->dirty || st->run == 0)
 				continue;
@@ -498,6 +698,8 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 			n[12] = st->goal_value == NULL;
 			v[13] = Int64GetDatum(st->entry_event_id);
 			n[13] = st->entry_event_id == 0;
+			v[14] = PointerGetDatum(st->data);
+			n[14] = st->data == NULL;
 			rowbuf_add(&state_buf, v, n);
 			st->dirty = false;
 		}
@@ -530,26 +732,12 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 	 * find the buffers empty (and may drop what it leaves there if its
 	 * subtransaction aborts) without touching ours.
 	 */
-	rows = rowbuf_take(&state_buf, args);
-	rows += rowbuf_take(&history_buf, args + state_buf.ncols);
-	rows += rowbuf_take(&action_buf, args + state_buf.ncols + history_buf.ncols);
-	if (rows > 0)
-	{
-		if (write_plan == NULL)
-		{
-			Oid			types[WRITE_ARGS];
-			int			n = 0;
-
-			for (int i = 0; i < state_buf.ncols; i++)
-				types[n++] = state_buf.types[i];
-			for (int i = 0; i < history_buf.ncols; i++)
-				types[n++] = history_buf.types[i];
-			for (int i = 0; i < action_buf.ncols; i++)
-				types[n++] = action_buf.types[i];
-			write_plan = prepare(WRITE_SQL, WRITE_ARGS, types, true);
-		}
-		execute(write_plan, args, NULL, false, SPI_OK_INSERT);
-	}
+	states = rowbuf_take(&state_buf);
+	history = rowbuf_take(&history_buf);
+	actions = rowbuf_take(&action_buf);
+	write_rows(&state_writer, &states);
+	write_rows(&history_writer, &history);
+	write_rows(&action_writer, &actions);
 	foreach(lc, channels)
 		Async_Notify("cjo_actions", lfirst(lc));
 }

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS cjo;
-SELECT plan(322);
+SELECT plan(326);
 SET LOCAL search_path TO DEFAULT;
 
 SELECT has_schema('cjo');
@@ -60,6 +60,7 @@ INSERT INTO expected_columns (rel, col, type) VALUES
     ('journey_state', 'ended_at', 'timestamp with time zone'),
     ('journey_state', 'converted_at', 'timestamp with time zone'),
     ('journey_state', 'goal_value', 'numeric'),
+    ('journey_state', 'data', 'jsonb'),
     ('history', 'customer_id', 'text'),
     ('history', 'journey_id', 'integer'),
     ('history', 'version', 'integer'),
@@ -116,6 +117,7 @@ INSERT INTO expected_columns (rel, col, type) VALUES
     ('customer_journeys', 'ended_at', 'timestamp with time zone'),
     ('customer_journeys', 'converted_at', 'timestamp with time zone'),
     ('customer_journeys', 'goal_value', 'numeric'),
+    ('customer_journeys', 'data', 'jsonb'),
     ('steps', 'customer_id', 'text'),
     ('steps', 'journey_id', 'integer'),
     ('steps', 'version', 'integer'),
@@ -189,7 +191,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'cjo_claim(integer,interval,text[],text)', 'cjo_report(bigint,text,text,interval)', 'cjo_explain(text)',
                     'cjo_save_draft(cjo.journey)', 'cjo_save_draft(text)', 'cjo_save_draft(jsonb)',
                     'cjo_publish_draft(text)', 'cjo_discard_draft(text)', 'cjo_migrate(text,jsonb,integer)', 'cjo_identify(text,text)',
-                    'cjo_attribution(text,interval,interval,text,text,timestamp with time zone,timestamp with time zone,boolean)',
+                    'cjo_attribution(text,interval,interval,text,text,timestamp with time zone,timestamp with time zone,boolean,text[])',
                     'cjo_diagram(cjo.journey,text)', 'cjo_diagram(text,text,integer,boolean)',
                     'cjo_set_when_capped(text,text)', 'cjo_release_held()', 'cjo_pause(text)', 'cjo_resume(text)',
                     'cjo_journey_funnel(text,integer,text,interval)', 'cjo_journey_paths(text,integer,integer,boolean)',

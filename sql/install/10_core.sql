@@ -154,6 +154,7 @@ CREATE TABLE cjo.journey_state (
     ended_at     timestamptz,
     converted_at timestamptz,
     goal_value   numeric,
+    data         jsonb,
     PRIMARY KEY (customer_id, journey_id)
 );
 -- The sweep reads only what is due: its cost follows due timers, not waiters.
@@ -161,6 +162,7 @@ CREATE INDEX journey_state_due ON cjo.journey_state (due_at, customer_id, journe
 COMMENT ON TABLE cjo.journey_state IS 'Where each customer is in each journey (one row per customer and journey, reused by re-entry); read it through cjo.customer_journeys';
 COMMENT ON COLUMN cjo.journey_state.customer_id IS 'The customer';
 COMMENT ON COLUMN cjo.journey_state.journey_id IS 'The journey';
+COMMENT ON COLUMN cjo.journey_state.data IS 'The run''s journey data: the values set nodes stored, visible to conditions and payloads as $.journey (NULL: none yet)';
 COMMENT ON COLUMN cjo.journey_state.version IS 'The journey version this run follows';
 COMMENT ON COLUMN cjo.journey_state.run IS 'Entry count: 1 for the first entry, 2 after a re-entry, ...';
 COMMENT ON COLUMN cjo.journey_state.step IS 'Number of history rows written for this run';
@@ -467,7 +469,7 @@ COMMENT ON COLUMN cjo.journey_nodes.journey IS 'Journey name';
 COMMENT ON COLUMN cjo.journey_nodes.version IS 'Journey version';
 COMMENT ON COLUMN cjo.journey_nodes.node_index IS 'Node index (graph order: breadth first from the start node)';
 COMMENT ON COLUMN cjo.journey_nodes.node IS 'Node name';
-COMMENT ON COLUMN cjo.journey_nodes.node_type IS 'action, wait, wait_until, wait_event, branch, split or exit';
+COMMENT ON COLUMN cjo.journey_nodes.node_type IS 'action, set, wait, wait_until, wait_event, branch, split or exit';
 COMMENT ON COLUMN cjo.journey_nodes.next_nodes IS 'Names of the nodes this node can lead to';
 
 CREATE VIEW cjo.journey_choices AS
@@ -504,7 +506,7 @@ COMMENT ON FUNCTION cjo.cause_name("char") IS 'Spells out a history cause code';
 CREATE VIEW cjo.customer_journeys AS
 SELECT s.customer_id, j.name AS journey, s.version, s.run, n.node, n.node_type,
        cjo.status_name(s.status) AS status, s.entered_at, s.node_at, s.due_at, s.ended_at,
-       s.converted_at, s.goal_value
+       s.converted_at, s.goal_value, s.data
   FROM cjo.journey_state s
   JOIN cjo.journeys j USING (journey_id)
   LEFT JOIN cjo.journey_nodes n ON n.journey_id = s.journey_id AND n.version = s.version AND n.node_index = s.node;
@@ -522,6 +524,7 @@ COMMENT ON COLUMN cjo.customer_journeys.due_at IS 'When the pending wait or time
 COMMENT ON COLUMN cjo.customer_journeys.ended_at IS 'When the run ended';
 COMMENT ON COLUMN cjo.customer_journeys.converted_at IS 'When the run reached the goal';
 COMMENT ON COLUMN cjo.customer_journeys.goal_value IS 'Value of the goal event';
+COMMENT ON COLUMN cjo.customer_journeys.data IS 'The run''s journey data (what set nodes stored)';
 
 CREATE VIEW cjo.steps AS
 SELECT h.customer_id, h.journey_id, h.version, h.run, h.step + p.k - 1 AS step,

@@ -103,16 +103,16 @@ DECLARE
     edges text[] := '{}';
     used_types text[] := '{}';
     -- Node shapes and colours by type (entry: the journey's entry card).
-    mermaid_open constant jsonb := '{"entry": ">", "action": "[", "wait": "(", "wait_until": "(", "wait_event": "{{",
+    mermaid_open constant jsonb := '{"entry": ">", "action": "[", "set": "[", "wait": "(", "wait_until": "(", "wait_event": "{{",
                                      "branch": "{", "split": "[/", "exit": "(["}';
-    mermaid_close constant jsonb := '{"entry": "]", "action": "]", "wait": ")", "wait_until": ")", "wait_event": "}}",
+    mermaid_close constant jsonb := '{"entry": "]", "action": "]", "set": "]", "wait": ")", "wait_until": ")", "wait_event": "}}",
                                       "branch": "}", "split": "\\]", "exit": "])"}';
-    dot_shape constant jsonb := '{"entry": "shape=cds, margin=\"0.3,0.1\"", "action": "shape=box",
+    dot_shape constant jsonb := '{"entry": "shape=cds, margin=\"0.3,0.1\"", "action": "shape=box", "set": "shape=note",
                                   "wait": "shape=box, style=\"rounded,filled\"", "wait_event": "shape=hexagon",
                                   "wait_until": "shape=box, style=\"rounded,filled\"",
                                   "branch": "shape=diamond", "split": "shape=trapezium",
                                   "exit": "shape=box, style=\"rounded,filled\", peripheries=2"}';
-    colour constant jsonb := '{"entry": "#dcfce7", "action": "#dbeafe", "wait": "#fef9c3", "wait_until": "#fef9c3",
+    colour constant jsonb := '{"entry": "#dcfce7", "action": "#dbeafe", "set": "#f3f4f6", "wait": "#fef9c3", "wait_until": "#fef9c3",
                                "wait_event": "#fde68a", "branch": "#ede9fe", "split": "#fce7f3",
                                "exit": "#e5e7eb"}';
 BEGIN
@@ -153,6 +153,7 @@ BEGIN
         detail := CASE n.node_type
             WHEN 'action' THEN (node ->> 'channel') || ': ' || (node ->> 'template')
             WHEN 'wait' THEN 'wait ' || (node ->> 'duration')
+            WHEN 'set' THEN 'set ' || (SELECT string_agg(k, ', ') FROM jsonb_object_keys(node -> 'values') k)
             WHEN 'wait_until' THEN 'wait until ' || (node ->> 'time')
                 || coalesce(' on ' || (SELECT string_agg(d, ', ') FROM jsonb_array_elements_text(node -> 'days') d), '')
                 || ' ' || coalesce(node ->> 'time_zone', 'local time')

@@ -48,7 +48,7 @@ COMMENT ON COLUMN cjo.actions.status IS 'pending: waiting for a worker; claimed:
 COMMENT ON COLUMN cjo.actions.last_error IS 'The error reported with the last failure, or why a delivery policy held, capped, suppressed or delayed the action';
 
 -- wait_until nodes (src/graph_compile.c).
-COMMENT ON COLUMN cjo.journey_nodes.node_type IS 'action, wait, wait_until, wait_event, branch, split or exit';
+COMMENT ON COLUMN cjo.journey_nodes.node_type IS 'action, set, wait, wait_until, wait_event, branch, split or exit';
 
 -- pg_cron jobs through two helpers (the purge job uses them too).
 -- pg_cron jobs of cjo, by name (pg_cron is optional: it may live in another
@@ -97,3 +97,15 @@ CREATE OR REPLACE FUNCTION @extschema@.cjo_unschedule_sweep() RETURNS boolean
     LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
 $$ SELECT cjo.cron_unschedule('cjo-sweep') $$;
 COMMENT ON FUNCTION @extschema@.cjo_unschedule_sweep() IS 'Removes the pg_cron job created by cjo_schedule_sweep(); returns whether there was one';
+
+-- Journey data: set nodes store values per run (src/engine.c).
+ALTER TABLE cjo.journey_state ADD COLUMN data jsonb;
+COMMENT ON COLUMN cjo.journey_state.data IS 'The run''s journey data: the values set nodes stored, visible to conditions and payloads as $.journey (NULL: none yet)';
+CREATE OR REPLACE VIEW cjo.customer_journeys AS
+SELECT s.customer_id, j.name AS journey, s.version, s.run, n.node, n.node_type,
+       cjo.status_name(s.status) AS status, s.entered_at, s.node_at, s.due_at, s.ended_at,
+       s.converted_at, s.goal_value, s.data
+  FROM cjo.journey_state s
+  JOIN cjo.journeys j USING (journey_id)
+  LEFT JOIN cjo.journey_nodes n ON n.journey_id = s.journey_id AND n.version = s.version AND n.node_index = s.node;
+COMMENT ON COLUMN cjo.customer_journeys.data IS 'The run''s journey data (what set nodes stored)';
