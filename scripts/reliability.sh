@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 T0=$(date +%s)
-LOGS=$(mktemp -d /tmp/cjo-reliability.XXXXXX)
+LOGS=$(mktemp -d -t cjo-reliability.XXXXXX)
 chmod 755 "$LOGS"
 
 if [ -z "${PGHOST:-}" ]; then

@@ -5,7 +5,7 @@
 \pset footer off
 \o :out.state
 SELECT customer_id, journey_id, version, run, step, node, status, entered_at, node_at, due_at,
-       entry_event_id, ended_at, converted_at, goal_value
+       entry_event_id, ended_at, converted_at, goal_value, data
   FROM cjo.journey_state ORDER BY customer_id, journey_id;
 \o :out.history
 SELECT customer_id, journey_id, version, run, step, cause, event_id, at, path, choices

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stress with an oracle: 8 clients load events for a small set of hot
 # customers through three journeys (waits, wait_event time-outs, a branch,
-# splits, exit events, goals, re-entry), 6 clients one event per
+# splits, exit events, goals, re-entry, journey data), 6 clients one event per
 # transaction, 2 clients 50 events per statement.  Then the same events are
 # inserted again into a second database one customer at a time, one event per
 # statement, in the order the engine processed them in the first; the two

@@ -1,8 +1,8 @@
 -- The stress test's database: three journeys that use waits, wait_event with
--- time-outs, a branch on the profile, splits, exit events, goals and
--- re-entry; profiles for half of the customers; and a log of the order in
--- which the engine processed every event (the replay oracle inserts the same
--- events in that order).
+-- time-outs, a branch on the profile, splits, exit events, goals, re-entry
+-- and journey data (set nodes); profiles for half of the customers; and a
+-- log of the order in which the engine processed every event (the replay
+-- oracle inserts the same events in that order).
 --   psql -v customers=1000 -f test/stress/setup.sql
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS cjo;
@@ -40,16 +40,19 @@ SELECT cjo_publish('{
   "entry": {"event": "cart"},
   "reentry": {"policy": "always", "cooldown": "3 hours"},
   "exit_on": [{"event": "purchase"}],
-  "start": "hold",
+  "start": "remember",
   "nodes": {
-    "hold": {"type": "wait_event", "events": [{"event": "view", "next": "hold2"}],
+    "remember": {"type": "set", "values": {"sku": "{{$.event.properties.sku}}", "stage": "open"}, "next": "hold"},
+    "hold": {"type": "wait_event", "events": [{"event": "view", "next": "seen"}],
              "timeout": "4 hours", "timeout_next": "remind"},
+    "seen": {"type": "set", "values": {"viewed": "{{$.event.properties.sku}}", "stage": "viewed"}, "next": "hold2"},
     "hold2": {"type": "wait", "duration": "2 hours", "next": "remind"},
     "remind": {"type": "split", "variants": [
                  {"name": "a", "weight": 1, "next": "mail"},
                  {"name": "b", "weight": 1, "next": "done", "control": true}]},
     "mail": {"type": "action", "channel": "email", "template": "cart_reminder",
-             "payload": {"sku": "{{$.entry.properties.sku}}"}, "next": "done"},
+             "payload": {"sku": "{{$.entry.properties.sku}}", "kept": "{{$.journey.sku}}",
+                         "viewed": "{{$.journey.viewed}}", "stage": "{{$.journey.stage}}"}, "next": "done"},
     "done": {"type": "exit"}
   }}');
 
