@@ -2,7 +2,8 @@
 # Runs every test of cjo: builds with -Werror, installs, then in a throw-away
 # cluster (with pg_cron preloaded) runs the pg_regress suite (sql/, expected/),
 # the isolation specs (specs/), the pgTAP tests (test/), the diagram check,
-# the upgrade from 0.1.0, backup and restore, a short randomised fuzzing run,
+# the upgrade from 0.1.0, a short stress run against a replay oracle, backup
+# and restore, a short randomised fuzzing run,
 # the delivery worker's end-to-end test and the BI queries. The longer checks
 # (stress, crashes, libFuzzer) are scripts/reliability.sh.
 # Run as root on Debian 12; installs what is missing first:
@@ -73,6 +74,9 @@ PGDATABASE=contrib_regression bash test/diagrams_dot.sh || failed+=(diagrams)
 
 echo "== the upgrade from 0.1.0 =="
 bash scripts/test-upgrade.sh || failed+=(upgrade)
+
+echo "== stress: 8 clients against a sequential replay (a short run; see doc/reliability.md) =="
+bash test/stress/run.sh 20000 1000 || failed+=(stress)
 
 echo "== backup and restore of a live database =="
 bash scripts/test-backup.sh || failed+=(backup)
