@@ -60,6 +60,7 @@ sweep_page(CjoCustomer *customers, int n, TimestampTz as_of, MemoryContext scrat
 			MemoryContextReset(scratch);
 		}
 	cjo_store_flush(customers, locked);
+	cjo_arms_flush();
 	return moved;
 }
 
@@ -159,6 +160,9 @@ cjo_advance(PG_FUNCTION_ARGS)
 			break;
 	}
 	MemoryContextSwitchTo(old);
+	/* Learning nodes' counts: fold the increments of past batches into the totals. */
+	if (SPI_execute("SELECT cjo.fold_arm_deltas()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "folding arm counts failed");
 	SPI_finish();
 	MemoryContextDelete(page_cxt);
 	MemoryContextDelete(scratch_cxt);

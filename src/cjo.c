@@ -25,7 +25,10 @@ static void
 cjo_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		cjo_store_reset();
+		cjo_arms_reset();
+	}
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
 		event == XACT_EVENT_PREPARE)
@@ -42,7 +45,10 @@ cjo_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	 * inside the aborted subtransaction.
 	 */
 	if (event == SUBXACT_EVENT_ABORT_SUB && cjo_cache_abort_sub(mySubid))
+	{
 		cjo_store_reset();
+		cjo_arms_reset();
+	}
 }
 
 /* Defines the settings. */
@@ -70,6 +76,14 @@ _PG_init(void)
 							NULL,
 							&cjo_retry_backoff,
 							60, 0, 7 * 24 * 3600,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("cjo.learning_refresh",
+							"How long a backend reuses the conversion counts of a learning node before reading them again.",
+							"0 reads them at every choice.",
+							&cjo_learning_refresh,
+							10, 0, 24 * 3600,
 							PGC_USERSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);

@@ -171,6 +171,28 @@ extern int	cjo_apply_event(CjoCustomer *c, CjoEvent *ev);
 extern bool cjo_fire_timers(CjoCustomer *c, CjoState *st, TimestampTz as_of);
 extern void cjo_forget_scratch(CjoCustomer *c);
 
+/* random.c */
+typedef struct CjoRandom
+{
+	uint64		state;
+} CjoRandom;
+extern uint64 cjo_mix64(uint64 h);
+extern uint64 cjo_stable_hash(const char *const *parts, int nparts);
+extern double cjo_hash_unit(uint64 h);
+extern void cjo_random_seed(CjoRandom *r, uint64 seed);
+extern double cjo_random_unit(CjoRandom *r);
+extern double cjo_random_beta(CjoRandom *r, double a, double b);
+
+/* learning.c */
+extern int	cjo_learning_refresh;
+extern int	cjo_thompson_choose(int k, const bool *eligible, const int64 *assigned, const int64 *converted,
+								const double *scale, double min_share, CjoRandom *r);
+extern int	cjo_learn_choose(int32 journey_id, int32 version, int node, const CjoGraph *g,
+							 const bool *eligible, const double *scale, uint64 seed);
+extern void cjo_arms_note(int32 journey_id, const char *node, const char *arm, int assigned, int converted);
+extern void cjo_arms_flush(void);
+extern void cjo_arms_reset(void);
+
 /* local_time.c */
 struct pg_tz;
 extern struct pg_tz *cjo_profile_time_zone(Jsonb *profile);

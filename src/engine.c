@@ -23,6 +23,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "miscadmin.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
@@ -80,42 +82,29 @@ keep(CjoCustomer *c, const void *v)
 	return copy;
 }
 
+/* The position in [0, 1) of a customer at a split: stable, see random.c. */
+static double
+split_position(const CjoGraph *g, const CjoNode *n, const char *journey, const char *customer)
+{
+	const char *parts[3] = {journey, cjo_graph_str(g, n->name), customer};
+
+	return cjo_hash_unit(cjo_stable_hash(parts, 3));
+}
+
 /*
- * Stable variant choice: FNV-1a (64 bit) over "journey/node/customer", mixed
- * by murmur3's 64-bit finaliser; the same on every machine, run and version.
- * Mapped to [0, 1) and into the cumulative weights.
+ * Stable variant choice: the customer's position at the split, mapped into
+ * the cumulative weights.
  */
 static int
-split_choose(const CjoGraph *g, const CjoNode *n, const char *journey, const char *customer)
+split_choose(const CjoGraph *g, const CjoNode *n, double position)
 {
-	uint64		h = UINT64CONST(0xcbf29ce484222325);
-	const char *parts[3] = {journey, cjo_graph_str(g, n->name), customer};
 	double		total = 0,
 				u,
 				acc = 0;
 
-	for (int p = 0; p < 3; p++)
-	{
-		for (const unsigned char *s = (const unsigned char *) parts[p]; *s; s++)
-		{
-			h ^= *s;
-			h *= UINT64CONST(0x100000001b3);
-		}
-		if (p < 2)
-		{
-			h ^= '/';
-			h *= UINT64CONST(0x100000001b3);
-		}
-	}
-	/* FNV's high bits mix poorly for similar keys: finish with murmur3's fmix64. */
-	h ^= h >> 33;
-	h *= UINT64CONST(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
 	for (int i = 0; i < n->nchoices; i++)
 		total += cjo_graph_choice(g, n->choices + i)->weight;
-	u = (double) (h >> 11) * (1.0 / 9007199254740992.0) * total;
+	u = position * total;
 	for (int i = 0; i < n->nchoices; i++)
 	{
 		double		w = cjo_graph_choice(g, n->choices + i)->weight;
@@ -226,6 +215,165 @@ end_run(CjoState *st, char status, TimestampTz at)
 	st->dirty = true;
 }
 
+/* Merges values into the run's journey data: new names replace old ones, the rest stay. */
+static void
+set_data(Step *s, Jsonb *values)
+{
+	CjoState   *st = s->state;
+
+	if (st->data != NULL)
+		values = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(st->data),
+													JsonbPGetDatum(values)));
+	st->data = keep(s->customer, values);
+	st->dirty = true;
+}
+
+/*
+ * A node that counts its arms keeps the arm the run took in the journey
+ * data, under the node's name (so a later goal credits it, and templates
+ * can say which offer was made), and counts the assignment.  No arm (no
+ * eligible candidate) removes an older one.
+ */
+static void
+remember_arm(Step *s, const CjoNode *n, int choice)
+{
+	const char *node = cjo_graph_str(s->graph, n->name);
+
+	if (choice >= 0)
+	{
+		const char *arm = cjo_graph_str(s->graph, cjo_graph_choice(s->graph, n->choices + choice)->label);
+		JsonbParseState *ps = NULL;
+		JsonbValue	k,
+					v;
+
+		k.type = jbvString;
+		k.val.string.val = (char *) node;
+		k.val.string.len = strlen(node);
+		v.type = jbvString;
+		v.val.string.val = (char *) arm;
+		v.val.string.len = strlen(arm);
+		(void) pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+		(void) pushJsonbValue(&ps, WJB_KEY, &k);
+		(void) pushJsonbValue(&ps, WJB_VALUE, &v);
+		set_data(s, JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL)));
+		cjo_arms_note(s->journey->journey_id, node, arm, 1, 0);
+	}
+	else if (s->state->data != NULL &&
+			 getKeyJsonValueFromContainer(&s->state->data->root, node, strlen(node), NULL) != NULL)
+	{
+		s->state->data = keep(s->customer, DatumGetJsonbP(DirectFunctionCall2(jsonb_delete,
+																			  JsonbPGetDatum(s->state->data),
+																			  CStringGetTextDatum(node))));
+		s->state->dirty = true;
+	}
+}
+
+/* The seed of a learning node's draws for this run: see doc/journeys.md. */
+static uint64
+learning_seed(Step *s, const CjoNode *n)
+{
+	const char *parts[5] = {s->journey->name, cjo_graph_str(s->graph, n->name), s->customer->id,
+	psprintf("%d", s->state->run), psprintf(INT64_FORMAT, n->duration)};
+
+	return cjo_stable_hash(parts, 5);
+}
+
+/*
+ * A learning split: the control variant keeps a fixed share of customers
+ * (its weight over all weights, by the customer's stable position); the
+ * others share the rest by Thompson sampling on their conversions.
+ */
+static int
+learning_split(Step *s, const CjoNode *n, double position)
+{
+	const CjoGraph *g = s->graph;
+	bool	   *eligible = palloc(sizeof(bool) * n->nchoices);
+	double		total = 0;
+	int			control = -1;
+
+	for (int i = 0; i < n->nchoices; i++)
+	{
+		const CjoChoice *ch = cjo_graph_choice(g, n->choices + i);
+
+		total += ch->weight;
+		if (ch->control && ch->weight > 0)
+			control = i;
+		eligible[i] = !ch->control && ch->weight > 0;
+	}
+	if (control >= 0 && position * total < cjo_graph_choice(g, n->choices + control)->weight)
+		return control;
+	return cjo_learn_choose(s->journey->journey_id, s->state->version, s->state->node, g,
+							eligible, NULL, learning_seed(s, n));
+}
+
+/* The score of a candidate as a finite number; false if it is none. */
+static bool
+candidate_score(Step *s, const CjoChoice *ch, double *score)
+{
+	Jsonb	   *value = cjo_path_first(&s->cx, cjo_graph_path(s->graph, ch->score));
+	JsonbValue	v;
+
+	if (value == NULL || !JsonbExtractScalar(&value->root, &v) || v.type != jbvNumeric ||
+		numeric_is_nan(v.val.numeric) || numeric_is_inf(v.val.numeric))
+		return false;
+	*score = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v.val.numeric)));
+	return !isinf(*score);
+}
+
+/*
+ * next_best_action: the candidates whose condition holds and whose score
+ * (if any) is a number are eligible; the highest score wins (the first on
+ * a tie), or, choosing by conversion, Thompson sampling on the candidates'
+ * conversions, each draw times the candidate's score if it has one (an
+ * expected value).  -1 if none is eligible.
+ */
+static int
+best_action(Step *s, const CjoNode *n)
+{
+	const CjoGraph *g = s->graph;
+	bool	   *eligible = palloc(sizeof(bool) * n->nchoices);
+	double	   *score = palloc(sizeof(double) * n->nchoices);
+	int			best = -1;
+
+	for (int i = 0; i < n->nchoices; i++)
+	{
+		const CjoChoice *ch = cjo_graph_choice(g, n->choices + i);
+
+		score[i] = 1;
+		eligible[i] = cjo_condition(&s->cx, cjo_graph_path(g, ch->cond)) &&
+			(ch->score == CJO_NONE || candidate_score(s, ch, &score[i]));
+		if (n->reserved == CJO_CHOOSE_LEARN)
+			score[i] = Max(score[i], 0);
+		else if (eligible[i] && (best < 0 || score[i] > score[best]))
+			best = i;
+	}
+	if (n->reserved == CJO_CHOOSE_LEARN)
+		best = cjo_learn_choose(s->journey->journey_id, s->state->version, s->state->node, g,
+								eligible, score, learning_seed(s, n));
+	return best;
+}
+
+/* A conversion credits the arm each counting node gave the run. */
+static void
+credit_arms(Step *s)
+{
+	const CjoGraph *g = s->graph;
+
+	for (int i = 0; i < g->nnodes; i++)
+	{
+		const CjoNode *n = cjo_graph_node(g, i);
+		const char *node = cjo_graph_str(g, n->name);
+		JsonbValue *arm;
+
+		if (!cjo_node_counts_arms(n))
+			continue;
+		arm = getKeyJsonValueFromContainer(&s->state->data->root, node, strlen(node), NULL);
+		if (arm != NULL && arm->type == jbvString)
+			cjo_arms_note(s->journey->journey_id, node,
+						  pnstrdup(arm->val.string.val, arm->val.string.len), 0, 1);
+	}
+}
+
 /* Follows immediate nodes from the current node until a wait or an exit. */
 static void
 run_chain(Step *s, TimestampTz at)
@@ -264,16 +412,7 @@ run_chain(Step *s, TimestampTz at)
 				end_move(s);
 				return;
 			case CJO_NODE_SET:
-				{
-					/* New values replace old ones of the same name; the rest stay. */
-					Jsonb	   *values = build_payload(s, n);
-
-					if (st->data != NULL)
-						values = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(st->data),
-																	JsonbPGetDatum(values)));
-					st->data = keep(s->customer, values);
-					st->dirty = true;
-				}
+				set_data(s, build_payload(s, n));
 				next = n->next;
 				break;
 			case CJO_NODE_ACTION:
@@ -298,8 +437,20 @@ run_chain(Step *s, TimestampTz at)
 				}
 				break;
 			case CJO_NODE_SPLIT:
-				choice = split_choose(g, n, s->journey->name, s->customer->id);
-				next = cjo_graph_choice(g, n->choices + choice)->next;
+				{
+					double		position = split_position(g, n, s->journey->name, s->customer->id);
+
+					choice = n->reserved == CJO_CHOOSE_LEARN ? learning_split(s, n, position)
+						: split_choose(g, n, position);
+					next = cjo_graph_choice(g, n->choices + choice)->next;
+					if (cjo_node_counts_arms(n))
+						remember_arm(s, n, choice);
+				}
+				break;
+			case CJO_NODE_NEXT_BEST_ACTION:
+				choice = best_action(s, n);
+				next = choice >= 0 ? cjo_graph_choice(g, n->choices + choice)->next : n->next;
+				remember_arm(s, n, choice);
 				break;
 			default:
 				elog(ERROR, "journey \"%s\": node %d has unknown kind %d", s->journey->name, st->node, n->kind);
@@ -404,6 +555,8 @@ check_goal(Step *s, CjoEvent *ev, TimestampTz at)
 		if (JsonbExtractScalar(&value->root, &v) && v.type == jbvNumeric)
 			st->goal_value = keep(s->customer, v.val.numeric);
 	}
+	if ((g->flags & CJO_GRAPH_ARMS) && st->data != NULL)
+		credit_arms(s);
 	record(s, st->node, CJO_NONE, CJO_CAUSE_GOAL, -1, at);
 	end_move(s);
 	if (g->goal_exit && st->status == CJO_ACTIVE)

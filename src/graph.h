@@ -34,8 +34,17 @@ typedef enum CjoNodeKind
 	CJO_NODE_SPLIT,
 	CJO_NODE_EXIT,
 	CJO_NODE_WAIT_UNTIL,
-	CJO_NODE_SET
+	CJO_NODE_SET,
+	CJO_NODE_NEXT_BEST_ACTION
 } CjoNodeKind;
+
+/*
+ * How a split or next_best_action node chooses (CjoNode.reserved): a split
+ * by its fixed weights or by learning from conversions (Thompson sampling);
+ * a next_best_action by the highest score, or by learning.
+ */
+#define CJO_CHOOSE_FIXED		0	/* split: weights; next_best_action: score */
+#define CJO_CHOOSE_LEARN		1	/* Thompson sampling on the journey's goal */
 
 /* Re-entry policies. */
 typedef enum CjoReentry
@@ -53,12 +62,15 @@ typedef enum CjoReentry
  */
 #define CJO_GRAPH_WILDCARD_PATHS	0x0001
 #define CJO_GRAPH_LOCAL_TIME		0x0002	/* a wait_until uses the profile's time zone */
+#define CJO_GRAPH_ARMS				0x0004	/* a learning split or a next_best_action
+										 * counts its choices and their conversions */
 
 /*
  * One outgoing choice: a branch case (cond, next), a split variant (label,
  * weight, next, control), an awaited event (label = event name, cond, next),
- * an exit event (label, cond), or a payload field (label = key, cond = path
- * or CJO_NONE, literal = jsonb value or CJO_NONE).
+ * an exit event (label, cond), a payload field (label = key, cond = path
+ * or CJO_NONE, literal = jsonb value or CJO_NONE), or a next_best_action
+ * candidate (label, cond = eligibility, score, next).
  */
 typedef struct CjoChoice
 {
@@ -68,25 +80,30 @@ typedef struct CjoChoice
 	int32		next;			/* node index or CJO_NONE */
 	float8		weight;			/* split weight */
 	bool		control;		/* split: the control variant */
-	char		pad[7];
+	char		pad[3];
+	int32		score;			/* next_best_action: jsonpath offset or CJO_NONE
+								 * (read only for that kind) */
 } CjoChoice;
 
 typedef struct CjoNode
 {
 	uint8		kind;			/* CjoNodeKind */
 	uint8		reserved;		/* wait_until: days allowed, bit 0 Monday .. bit 6
-								 * Sunday; 0 = every day */
+								 * Sunday; 0 = every day.  split and
+								 * next_best_action: CJO_CHOOSE_* */
 	uint16		nchoices;		/* cases, variants, events, payload fields */
 	int32		name;			/* string offset */
 	int32		next;			/* next, else, or time-out next; CJO_NONE if none */
 	int32		choices;		/* index of the first choice */
 	int64		duration;		/* wait duration or time-out, microseconds; 0 = none;
-								 * wait_until: the local time of day */
+								 * wait_until: the local time of day; learning
+								 * split and next_best_action: the seed */
 	int32		channel;		/* action: string offset; wait_until: time zone
 								 * (CJO_NONE: the profile's, else UTC) */
 	int32		template_;		/* action: string offset */
 	int32		description;	/* string offset or CJO_NONE */
-	int32		pad;
+	int32		min_share;		/* learning: least share of each choice, in
+								 * millionths of the learned traffic */
 } CjoNode;
 
 typedef struct CjoGraph
@@ -156,7 +173,19 @@ cjo_graph_choice(const CjoGraph *g, int32 i)
 static inline bool
 cjo_node_choices_are_edges(const CjoNode *n)
 {
-	return n->kind == CJO_NODE_BRANCH || n->kind == CJO_NODE_SPLIT || n->kind == CJO_NODE_WAIT_EVENT;
+	return n->kind == CJO_NODE_BRANCH || n->kind == CJO_NODE_SPLIT || n->kind == CJO_NODE_WAIT_EVENT ||
+		n->kind == CJO_NODE_NEXT_BEST_ACTION;
+}
+
+/*
+ * Does the node keep counts of its choices (cjo.arm_stats) and record its
+ * choice in the run's journey data under its own name?
+ */
+static inline bool
+cjo_node_counts_arms(const CjoNode *n)
+{
+	return n->kind == CJO_NODE_NEXT_BEST_ACTION ||
+		(n->kind == CJO_NODE_SPLIT && n->reserved == CJO_CHOOSE_LEARN);
 }
 
 /* graph_compile.c */

@@ -38,6 +38,7 @@ typedef struct PChoice
 	int			next;
 	double		weight;
 	bool		control;
+	JsonPath   *score;			/* next_best_action candidate */
 } PChoice;
 
 typedef struct PNode
@@ -53,6 +54,9 @@ typedef struct PNode
 	PChoice    *choices;
 	int			nchoices;
 	int			days;			/* wait_until: days allowed (bit 0 Monday) */
+	int			choose;			/* split, next_best_action: CJO_CHOOSE_* */
+	double		min_share;		/* learning: least share of each choice */
+	int64		seed;			/* learning: seed of the random draws */
 	int			index;			/* graph order, -1 until reached */
 	int			color;			/* cycle search */
 } PNode;
@@ -78,6 +82,8 @@ typedef struct Compiler
 	const char *start;
 	bool		wildcard_paths;
 	bool		local_time;		/* a wait_until uses the profile's time zone */
+	bool		weights_optional;	/* reading the variants of a learning split */
+	bool		counts_arms;	/* some node counts its choices */
 } Compiler;
 
 /* Reports a problem with the document, naming the journey and node. */
@@ -390,16 +396,81 @@ read_variant_choice(Compiler *c, JsonbContainer *obj, PChoice *out)
 
 	check_fields(c, obj, "a split variant", fields);
 	out->label = req_string(c, obj, "name", "a split variant");
-	w = need_field(c, obj, "weight", "a split variant");
-	if (w->type != jbvNumeric)
+	/* A learning split learns the shares: weights only size a control group. */
+	w = c->weights_optional ? get_field(obj, "weight") : need_field(c, obj, "weight", "a split variant");
+	out->weight = 1;
+	if (w == NULL)
+		;
+	else if (w->type != jbvNumeric)
 		fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "weight of variant \"%s\" must be a number, not %s",
 			 out->label, json_type_name(w));
-	out->weight = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(w->val.numeric)));
+	else
+		out->weight = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(w->val.numeric)));
 	if (isnan(out->weight) || isinf(out->weight) || out->weight < 0 || out->weight > 1e9)
 		fail(c, ERRCODE_INVALID_PARAMETER_VALUE,
 			 "weight of variant \"%s\" must be between 0 and 1000000000", out->label);
 	out->next_name = req_string(c, obj, "next", "a split variant");
 	out->control = opt_bool(c, obj, "control", false);
+}
+
+static void
+read_candidate_choice(Compiler *c, JsonbContainer *obj, PChoice *out)
+{
+	static const char *const fields[] = {"name", "when", "score", "next", NULL};
+
+	check_fields(c, obj, "a candidate", fields);
+	out->label = req_string(c, obj, "name", "a candidate");
+	out->cond = opt_path(c, obj, "when");
+	out->score = opt_path(c, obj, "score");
+	out->next_name = req_string(c, obj, "next", "a candidate");
+}
+
+/* Names of a node's choices must differ: they are what arm counts are kept by. */
+static void
+check_unique_labels(Compiler *c, const PNode *n, const char *what)
+{
+	for (int i = 0; i < n->nchoices; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(n->choices[i].label, n->choices[j].label) == 0)
+				fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "two %s are named \"%s\"", what, n->choices[i].label);
+}
+
+/* A JSON number field within [lo, hi]; dflt if absent. */
+static double
+opt_number(Compiler *c, JsonbContainer *obj, const char *key, double lo, double hi, double dflt)
+{
+	JsonbValue *v = get_field(obj, key);
+	double		x;
+
+	if (v == NULL)
+		return dflt;
+	if (v->type != jbvNumeric)
+		fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "\"%s\" must be a number, not %s", key, json_type_name(v));
+	x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v->val.numeric)));
+	if (isnan(x) || x < lo || x > hi)
+		fail(c, ERRCODE_INVALID_PARAMETER_VALUE, "\"%s\" must be between %g and %g", key, lo, hi);
+	return x;
+}
+
+/*
+ * The settings of a node that learns from conversions: "min_share", the
+ * least share of the learned traffic each of its k choices gets (default:
+ * a tenth of the traffic spread evenly), and "seed", which makes the random
+ * draws reproducible.
+ */
+static void
+read_learning(Compiler *c, PNode *n, JsonbContainer *obj, int k)
+{
+	double		seed;
+
+	n->min_share = opt_number(c, obj, "min_share", 0, 1, 0.1 / Max(k, 1));
+	if (n->min_share * k > 1 + 1e-9)
+		fail(c, ERRCODE_INVALID_PARAMETER_VALUE,
+			 "\"min_share\" %g for each of %d choices adds up to more than all the traffic", n->min_share, k);
+	seed = opt_number(c, obj, "seed", -9007199254740992.0, 9007199254740992.0, 0);
+	if (seed != floor(seed))
+		fail(c, ERRCODE_INVALID_PARAMETER_VALUE, "\"seed\" must be a whole number");
+	n->seed = (int64) seed;
 }
 
 /*
@@ -467,10 +538,11 @@ static const struct
 	{"wait", CJO_NODE_WAIT, {"type", "description", "duration", "next", NULL}},
 	{"wait_event", CJO_NODE_WAIT_EVENT, {"type", "description", "events", "timeout", "timeout_next", NULL}},
 	{"branch", CJO_NODE_BRANCH, {"type", "description", "cases", "else", NULL}},
-	{"split", CJO_NODE_SPLIT, {"type", "description", "variants", NULL}},
+	{"split", CJO_NODE_SPLIT, {"type", "description", "variants", "learn", "min_share", "seed", NULL}},
 	{"exit", CJO_NODE_EXIT, {"type", "description", NULL}},
 	{"wait_until", CJO_NODE_WAIT_UNTIL, {"type", "description", "time", "days", "time_zone", "next", NULL}},
 	{"set", CJO_NODE_SET, {"type", "description", "values", "next", NULL}},
+	{"next_best_action", CJO_NODE_NEXT_BEST_ACTION, {"type", "description", "candidates", "else", "choose_by", "min_share", "seed", NULL}},
 };
 
 static const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -541,7 +613,7 @@ read_node(Compiler *c, PNode *n, JsonbContainer *obj)
 			break;
 	if (k == (int) lengthof(node_kinds))
 		fail(c, ERRCODE_INVALID_OBJECT_DEFINITION,
-			 "unknown node type \"%s\" (known types: action, set, wait, wait_event, wait_until, branch, split, exit)", type);
+			 "unknown node type \"%s\" (known types: action, set, wait, wait_event, wait_until, branch, split, next_best_action, exit)", type);
 	n->kind = node_kinds[k].kind;
 	check_fields(c, obj, "this node", node_kinds[k].fields);
 	n->description = opt_string(c, obj, "description");
@@ -592,22 +664,59 @@ read_node(Compiler *c, PNode *n, JsonbContainer *obj)
 		case CJO_NODE_SPLIT:
 			{
 				double		total = 0;
-				int			controls = 0;
+				int			controls = 0,
+							learners = 0;
 
+				n->choose = opt_bool(c, obj, "learn", false) ? CJO_CHOOSE_LEARN : CJO_CHOOSE_FIXED;
+				c->weights_optional = (n->choose == CJO_CHOOSE_LEARN);
 				n->choices = read_choices(c, obj, "variants", true, read_variant_choice, &n->nchoices);
+				c->weights_optional = false;
+				check_unique_labels(c, n, "variants");
 				for (int i = 0; i < n->nchoices; i++)
 				{
 					total += n->choices[i].weight;
 					controls += n->choices[i].control;
-					for (int j = 0; j < i; j++)
-						if (strcmp(n->choices[i].label, n->choices[j].label) == 0)
-							fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "two variants are named \"%s\"",
-								 n->choices[i].label);
+					learners += !n->choices[i].control && n->choices[i].weight > 0;
 				}
 				if (total <= 0)
 					fail(c, ERRCODE_INVALID_PARAMETER_VALUE, "the variant weights add up to zero");
 				if (controls > 1)
 					fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "only one variant can be the control");
+				if (n->choose == CJO_CHOOSE_LEARN)
+				{
+					if (learners == 0)
+						fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "a learning split needs a variant to learn about besides the control");
+					read_learning(c, n, obj, learners);
+				}
+				else if (get_field(obj, "min_share") || get_field(obj, "seed"))
+					fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "\"min_share\" and \"seed\" need \"learn\": true");
+			}
+			break;
+		case CJO_NODE_NEXT_BEST_ACTION:
+			{
+				const char *by = opt_string(c, obj, "choose_by");
+
+				n->choices = read_choices(c, obj, "candidates", true, read_candidate_choice, &n->nchoices);
+				check_unique_labels(c, n, "candidates");
+				n->next_name = req_string(c, obj, "else", "a next_best_action");
+				if (by == NULL || strcmp(by, "score") == 0)
+				{
+					n->choose = CJO_CHOOSE_FIXED;
+					for (int i = 0; i < n->nchoices; i++)
+						if (n->choices[i].score == NULL)
+							fail(c, ERRCODE_INVALID_OBJECT_DEFINITION,
+								 "candidate \"%s\" needs a \"score\" (or choose_by \"conversion\")", n->choices[i].label);
+					if (get_field(obj, "min_share") || get_field(obj, "seed"))
+						fail(c, ERRCODE_INVALID_OBJECT_DEFINITION, "\"min_share\" and \"seed\" need choose_by \"conversion\"");
+				}
+				else if (strcmp(by, "conversion") == 0)
+				{
+					n->choose = CJO_CHOOSE_LEARN;
+					read_learning(c, n, obj, n->nchoices);
+				}
+				else
+					fail(c, ERRCODE_INVALID_PARAMETER_VALUE,
+						 "unknown choose_by \"%s\" (known: score, conversion)", by);
 			}
 			break;
 		case CJO_NODE_EXIT:
@@ -645,7 +754,8 @@ successors(Compiler *c, PNode *n, int *out)
 {
 	int			k = 0;
 
-	if (n->kind == CJO_NODE_WAIT_EVENT || n->kind == CJO_NODE_BRANCH || n->kind == CJO_NODE_SPLIT)
+	if (n->kind == CJO_NODE_WAIT_EVENT || n->kind == CJO_NODE_BRANCH || n->kind == CJO_NODE_SPLIT ||
+		n->kind == CJO_NODE_NEXT_BEST_ACTION)
 		for (int i = 0; i < n->nchoices; i++)
 			out[k++] = n->choices[i].next;
 	if (n->next != CJO_NONE)
@@ -719,10 +829,11 @@ order_graph(Compiler *c)
 			if (n->choices[j].next_name)
 				n->choices[j].next = resolve(c, n, n->choices[j].next_name,
 											 n->kind == CJO_NODE_SPLIT ? "variants" :
-											 n->kind == CJO_NODE_BRANCH ? "cases" : "events");
+											 n->kind == CJO_NODE_BRANCH ? "cases" :
+											 n->kind == CJO_NODE_NEXT_BEST_ACTION ? "candidates" : "events");
 		if (n->next_name)
 			n->next = resolve(c, n, n->next_name,
-							  n->kind == CJO_NODE_BRANCH ? "else" :
+							  n->kind == CJO_NODE_BRANCH || n->kind == CJO_NODE_NEXT_BEST_ACTION ? "else" :
 							  n->kind == CJO_NODE_WAIT_EVENT ? "timeout_next" : "next");
 	}
 	c->node = NULL;
@@ -846,6 +957,39 @@ read_document(Compiler *c, JsonbContainer *root)
 	}
 }
 
+/*
+ * Nodes that count their choices record the choice in the run's journey
+ * data under their own name: a set node must not write that name.  Those
+ * that learn need the goal, the conversion they learn from.
+ */
+static void
+check_arms(Compiler *c)
+{
+	for (int i = 0; i < c->nnodes; i++)
+	{
+		PNode	   *n = &c->nodes[i];
+
+		if (!(n->kind == CJO_NODE_NEXT_BEST_ACTION || n->choose == CJO_CHOOSE_LEARN))
+			continue;
+		c->counts_arms = true;
+		c->node = n->name;
+		if (n->choose == CJO_CHOOSE_LEARN && c->goal_event == NULL)
+			fail(c, ERRCODE_INVALID_OBJECT_DEFINITION,
+				 "it learns from conversions, so the journey needs a \"goal\"");
+		for (int j = 0; j < c->nnodes; j++)
+			if (c->nodes[j].kind == CJO_NODE_SET)
+				for (int k = 0; k < c->nodes[j].nchoices; k++)
+					if (strcmp(c->nodes[j].choices[k].label, n->name) == 0)
+					{
+						c->node = c->nodes[j].name;
+						fail(c, ERRCODE_INVALID_OBJECT_DEFINITION,
+							 "\"values\" must not set \"%s\": node \"%s\" keeps its choice in the journey data under that name",
+							 n->name, n->name);
+					}
+	}
+	c->node = NULL;
+}
+
 /* ---- layout ---- */
 
 typedef struct Layout
@@ -890,6 +1034,7 @@ put_choice(Layout *l, CjoChoice *dst, const PChoice *src, const Compiler *c)
 	dst->next = src->next == CJO_NONE ? CJO_NONE : c->nodes[src->next].index;
 	dst->weight = src->weight;
 	dst->control = src->control;
+	dst->score = put_varlena(l, src->score);
 }
 
 /* Lays the checked journey out as a flat CjoGraph. */
@@ -920,12 +1065,17 @@ layout_graph(Compiler *c, const int *order)
 		CjoNode    *dst = &nodes[i];
 
 		dst->kind = src->kind;
-		dst->reserved = (uint8) src->days;
+		dst->reserved = (uint8) (src->kind == CJO_NODE_WAIT_UNTIL ? src->days : src->choose);
 		dst->nchoices = src->nchoices;
 		dst->name = put_string(&l, src->name);
 		dst->next = src->next == CJO_NONE ? CJO_NONE : c->nodes[src->next].index;
 		dst->choices = ci;
 		dst->duration = src->duration;
+		if (src->choose == CJO_CHOOSE_LEARN)
+		{
+			dst->duration = src->seed;
+			dst->min_share = (int32) rint(src->min_share * 1000000.0);
+		}
 		dst->channel = put_string(&l, src->channel);
 		dst->template_ = put_string(&l, src->template_);
 		dst->description = put_string(&l, src->description);
@@ -936,7 +1086,8 @@ layout_graph(Compiler *c, const int *order)
 	g = palloc0(fixed + l.data.len);
 	SET_VARSIZE(g, fixed + l.data.len);
 	g->format = CJO_GRAPH_FORMAT;
-	g->flags = (c->wildcard_paths ? CJO_GRAPH_WILDCARD_PATHS : 0) | (c->local_time ? CJO_GRAPH_LOCAL_TIME : 0);
+	g->flags = (c->wildcard_paths ? CJO_GRAPH_WILDCARD_PATHS : 0) | (c->local_time ? CJO_GRAPH_LOCAL_TIME : 0) |
+		(c->counts_arms ? CJO_GRAPH_ARMS : 0);
 	g->nnodes = c->nnodes;
 	g->nchoices = nchoices;
 	g->nodes_off = MAXALIGN(offsetof(CjoGraph, data));
@@ -1055,6 +1206,7 @@ cjo_graph_compile(const char *json, int len)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						errmsg("journey document: must be a JSON object")));
 	read_document(&c, &doc->root);
+	check_arms(&c);
 	order = order_graph(&c);
 	return layout_graph(&c, order);
 }

@@ -38,6 +38,8 @@ cjo_node_kind_name(int kind)
 			return "wait_until";
 		case CJO_NODE_SET:
 			return "set";
+		case CJO_NODE_NEXT_BEST_ACTION:
+			return "next_best_action";
 	}
 	return "unknown";
 }
@@ -108,9 +110,13 @@ put_choices(StringInfo out, bool *first, const CjoGraph *g, const char *key, int
 			snprintf(num, sizeof(num), "%.17g", ch->weight);
 			appendStringInfoString(out, num);
 		}
+		else if (kind == CJO_NODE_NEXT_BEST_ACTION)
+			put_str(out, &f, "name", cjo_graph_str(g, ch->label));
 		else
 			put_str(out, &f, "event", cjo_graph_str(g, ch->label));
 		put_path(out, &f, "when", cjo_graph_path(g, ch->cond));
+		if (kind == CJO_NODE_NEXT_BEST_ACTION)
+			put_path(out, &f, "score", cjo_graph_path(g, ch->score));
 		if (ch->next != CJO_NONE)
 			put_str(out, &f, "next", node_name(g, ch->next));
 		if (ch->control)
@@ -152,6 +158,23 @@ put_payload(StringInfo out, bool *first, const CjoGraph *g, const CjoNode *n, co
 	appendStringInfoChar(out, '}');
 }
 
+/* The settings of a node that learns: min_share always, seed unless 0. */
+static void
+put_learning(StringInfo out, bool *first, const CjoNode *n)
+{
+	char		num[64];
+
+	put_key(out, first, "min_share");
+	snprintf(num, sizeof(num), "%.7g", n->min_share / 1000000.0);
+	appendStringInfoString(out, num);
+	if (n->duration != 0)
+	{
+		put_key(out, first, "seed");
+		snprintf(num, sizeof(num), INT64_FORMAT, n->duration);
+		appendStringInfoString(out, num);
+	}
+}
+
 static void
 put_node(StringInfo out, const CjoGraph *g, const CjoNode *n)
 {
@@ -184,7 +207,22 @@ put_node(StringInfo out, const CjoGraph *g, const CjoNode *n)
 			put_str(out, &f, "else", node_name(g, n->next));
 			break;
 		case CJO_NODE_SPLIT:
+			if (n->reserved == CJO_CHOOSE_LEARN)
+			{
+				put_key(out, &f, "learn");
+				appendStringInfoString(out, "true");
+				put_learning(out, &f, n);
+			}
 			put_choices(out, &f, g, "variants", n->choices, n->nchoices, n->kind);
+			break;
+		case CJO_NODE_NEXT_BEST_ACTION:
+			if (n->reserved == CJO_CHOOSE_LEARN)
+			{
+				put_str(out, &f, "choose_by", "conversion");
+				put_learning(out, &f, n);
+			}
+			put_choices(out, &f, g, "candidates", n->choices, n->nchoices, n->kind);
+			put_str(out, &f, "else", node_name(g, n->next));
 			break;
 		case CJO_NODE_SET:
 			put_payload(out, &f, g, n, "values");

@@ -116,7 +116,8 @@ cjo_journey_nodes(PG_FUNCTION_ARGS)
 
 /*
  * The choices of every node: branch cases ("case 1", ...), split variants
- * (their names), awaited events (event names), with the node each leads to.
+ * and next_best_action candidates (their names), awaited events (event
+ * names), with the node each leads to.
  */
 Datum
 cjo_journey_choices(PG_FUNCTION_ARGS)
@@ -129,7 +130,7 @@ cjo_journey_choices(PG_FUNCTION_ARGS)
 	{
 		const CjoNode *n = cjo_graph_node(g, i);
 
-		if (n->kind != CJO_NODE_BRANCH && n->kind != CJO_NODE_SPLIT && n->kind != CJO_NODE_WAIT_EVENT)
+		if (!cjo_node_choices_are_edges(n))
 			continue;
 		for (int j = 0; j < n->nchoices; j++)
 		{

@@ -128,6 +128,7 @@ process_chunk(CjoCustomer *customers, int n, MemoryContext scratch)
 			MemoryContextReset(scratch);
 		}
 	cjo_store_flush(customers, n);
+	cjo_arms_flush();
 }
 
 /* The trigger: advances every customer of the new events. */
