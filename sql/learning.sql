@@ -264,6 +264,11 @@ SELECT cjo_simulate((SELECT graph FROM cjo.journey_versions v JOIN cjo.journeys 
                     '2026-03-01', '2026-03-05') ->> 'runs' AS simulated_runs;
 SELECT count(*) = :deltas_before AS no_new_deltas FROM cjo.arm_deltas;
 
+-- 9. Diagrams draw both kinds: learned shares, candidates with their
+-- conditions and scores, and the counts of every edge.
+SELECT cjo_diagram('l_bandit', 'mermaid');
+SELECT cjo_diagram('l_nba', 'mermaid');
+
 -- Clean up.
 SELECT cjo_archive(name) FROM cjo.journeys WHERE name LIKE 'l\_%' ORDER BY name;
 TRUNCATE cjo.events, cjo.journey_state, cjo.history, cjo.actions, cjo.customers, cjo.arm_stats, cjo.arm_deltas RESTART IDENTITY;

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS cjo;
-SELECT plan(326);
+SELECT plan(343);
 SET LOCAL search_path TO DEFAULT;
 
 SELECT has_schema('cjo');
@@ -15,12 +15,12 @@ SELECT has_table('cjo', t, 'table cjo.' || t || ' exists')
   FROM unnest(ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions']) t;
 SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions',
                               'retention', 'channels', 'consent', 'frequency_caps', 'journey_delivery', 'suppression_list',
-                              'suppression_rules']);
+                              'suppression_rules', 'arm_stats', 'arm_deltas']);
 SELECT has_view('cjo', v, 'view cjo.' || v || ' exists')
   FROM unnest(ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats']) v;
 SELECT views_are('cjo', ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats',
                               'runs', 'journey_funnel', 'journey_edges', 'experiment_assignments', 'experiment_results',
-                              'attribution', 'delivery_stats']);
+                              'attribution', 'delivery_stats', 'arm_results']);
 
 -- Every column of every table and view, with its type.
 CREATE TEMP TABLE expected_columns (rel text, col text, type text, pos serial);
@@ -150,7 +150,15 @@ INSERT INTO expected_columns (rel, col, type) VALUES
     ('node_stats', 'waiting', 'bigint'),
     ('node_stats', 'moved_on', 'bigint'),
     ('node_stats', 'dropped', 'bigint'),
-    ('node_stats', 'converted', 'bigint');
+    ('node_stats', 'converted', 'bigint'),
+    ('arm_results', 'journey', 'text'),
+    ('arm_results', 'node', 'text'),
+    ('arm_results', 'arm', 'text'),
+    ('arm_results', 'assigned', 'bigint'),
+    ('arm_results', 'converted', 'bigint'),
+    ('arm_results', 'conversion_rate', 'double precision'),
+    ('arm_results', 'posterior_mean', 'double precision'),
+    ('arm_results', 'probability_best', 'double precision');
 SELECT columns_are('cjo', rel, array_agg(col ORDER BY pos), 'cjo.' || rel || ' has exactly the expected columns')
   FROM expected_columns GROUP BY rel ORDER BY min(pos);
 SELECT has_column('cjo', rel, col, 'cjo.' || rel || '.' || col || ' exists')
@@ -272,7 +280,7 @@ SELECT set_eq($$SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE
                     'cjo.history', 'cjo.actions', 'cjo.journeys_journey_id_seq', 'cjo.events_event_id_seq',
                     'cjo.actions_action_id_seq', 'cjo.retention', 'cjo.channels', 'cjo.consent', 'cjo.suppression_list',
                     'cjo.suppression_rules', 'cjo.frequency_caps', 'cjo.journey_delivery',
-                    'cjo.suppression_rules_rule_id_seq', 'cjo.frequency_caps_cap_id_seq'],
+                    'cjo.suppression_rules_rule_id_seq', 'cjo.frequency_caps_cap_id_seq', 'cjo.arm_stats', 'cjo.arm_deltas'],
               'pg_dump keeps every data table and its sequence');
 
 SELECT * FROM finish();

@@ -104,16 +104,16 @@ DECLARE
     used_types text[] := '{}';
     -- Node shapes and colours by type (entry: the journey's entry card).
     mermaid_open constant jsonb := '{"entry": ">", "action": "[", "set": "[", "wait": "(", "wait_until": "(", "wait_event": "{{",
-                                     "branch": "{", "split": "[/", "exit": "(["}';
+                                     "branch": "{", "split": "[/", "next_best_action": "[[", "exit": "(["}';
     mermaid_close constant jsonb := '{"entry": "]", "action": "]", "set": "]", "wait": ")", "wait_until": ")", "wait_event": "}}",
-                                      "branch": "}", "split": "\\]", "exit": "])"}';
+                                      "branch": "}", "split": "\\]", "next_best_action": "]]", "exit": "])"}';
     dot_shape constant jsonb := '{"entry": "shape=cds, margin=\"0.3,0.1\"", "action": "shape=box", "set": "shape=note",
                                   "wait": "shape=box, style=\"rounded,filled\"", "wait_event": "shape=hexagon",
                                   "wait_until": "shape=box, style=\"rounded,filled\"",
-                                  "branch": "shape=diamond", "split": "shape=trapezium",
+                                  "branch": "shape=diamond", "split": "shape=trapezium", "next_best_action": "shape=octagon",
                                   "exit": "shape=box, style=\"rounded,filled\", peripheries=2"}';
     colour constant jsonb := '{"entry": "#dcfce7", "action": "#dbeafe", "set": "#f3f4f6", "wait": "#fef9c3", "wait_until": "#fef9c3",
-                               "wait_event": "#fde68a", "branch": "#ede9fe", "split": "#fce7f3",
+                               "wait_event": "#fde68a", "branch": "#ede9fe", "split": "#fce7f3", "next_best_action": "#ccfbf1",
                                "exit": "#e5e7eb"}';
 BEGIN
     IF fmt = 'graphviz' THEN
@@ -158,6 +158,8 @@ BEGIN
                 || coalesce(' on ' || (SELECT string_agg(d, ', ') FROM jsonb_array_elements_text(node -> 'days') d), '')
                 || ' ' || coalesce(node ->> 'time_zone', 'local time')
             WHEN 'wait_event' THEN coalesce('wait for an event, up to ' || (node ->> 'timeout'), 'wait for an event')
+            WHEN 'split' THEN CASE WHEN (node ->> 'learn')::boolean THEN 'learning split' ELSE 'split' END
+            WHEN 'next_best_action' THEN 'next best action by ' || coalesce(node ->> 'choose_by', 'score')
             ELSE n.node_type
         END;
         lines := n.node || E'\n' || detail;
@@ -213,12 +215,26 @@ BEGIN
                             UNION ALL
                             SELECT v ->> 'next',
                                    (v ->> 'name') || ' '
-                                   || round(100 * (v ->> 'weight')::numeric
-                                            / (SELECT sum((w ->> 'weight')::numeric) FROM jsonb_array_elements(node -> 'variants') w), 1)::float8
-                                   || '%' || CASE WHEN (v ->> 'control')::boolean THEN ' (control)' ELSE '' END,
+                                   -- A learning split learns the shares; only its control's is fixed.
+                                   || CASE WHEN (node ->> 'learn')::boolean AND (v ->> 'control')::boolean IS NOT TRUE
+                                                AND (v ->> 'weight')::numeric > 0 THEN 'learned'
+                                           ELSE round(100 * (v ->> 'weight')::numeric
+                                                      / (SELECT sum((w ->> 'weight')::numeric) FROM jsonb_array_elements(node -> 'variants') w), 1)::float8
+                                                || '%' END
+                                   || CASE WHEN (v ->> 'control')::boolean THEN ' (control)' ELSE '' END,
                                    (k - 1)::integer, (v ->> 'control')::boolean IS TRUE, k
                               FROM jsonb_array_elements(node -> 'variants') WITH ORDINALITY AS x(v, k)
-                             WHERE n.node_type = 'split') d) e
+                             WHERE n.node_type = 'split'
+                            UNION ALL
+                            SELECT cd ->> 'next',
+                                   concat_ws(E'\n', cd ->> 'name', 'when ' || cjo.condition_text(cd ->> 'when'),
+                                             'score ' || cjo.condition_text(cd ->> 'score')),
+                                   (k - 1)::integer, false, k
+                              FROM jsonb_array_elements(node -> 'candidates') WITH ORDINALITY AS x(cd, k)
+                             WHERE n.node_type = 'next_best_action'
+                            UNION ALL
+                            SELECT node ->> 'else', 'else', NULL, false, 1000000
+                             WHERE n.node_type = 'next_best_action') d) e
              ORDER BY e.k);
     END LOOP;
 

@@ -104,3 +104,7 @@ COMMENT ON COLUMN cjo.arm_results.converted IS 'Of those, runs that reached the 
 COMMENT ON COLUMN cjo.arm_results.conversion_rate IS 'converted / assigned (NULL before any assignment)';
 COMMENT ON COLUMN cjo.arm_results.posterior_mean IS 'Mean of the Beta(1 + converted, 1 + assigned - converted) posterior of the conversion rate';
 COMMENT ON COLUMN cjo.arm_results.probability_best IS 'Probability that this arm converts best among the node''s arms: its share of the learned traffic before exploration (the control of a learning split is compared too, though it keeps its fixed share)';
+
+-- pg_dump keeps what the nodes learned.
+SELECT pg_catalog.pg_extension_config_dump('cjo.arm_stats', '');
+SELECT pg_catalog.pg_extension_config_dump('cjo.arm_deltas', '');
