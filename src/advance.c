@@ -163,6 +163,7 @@ cjo_advance(PG_FUNCTION_ARGS)
 	/* Learning nodes' counts: fold the increments of past batches into the totals. */
 	if (SPI_execute("SELECT cjo.fold_arm_deltas()", false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "folding arm counts failed");
+	cjo_arms_invalidate();
 	SPI_finish();
 	MemoryContextDelete(page_cxt);
 	MemoryContextDelete(scratch_cxt);

@@ -192,6 +192,7 @@ extern int	cjo_learn_choose(int32 journey_id, int32 version, int node, const Cjo
 extern void cjo_arms_note(int32 journey_id, const char *node, const char *arm, int assigned, int converted);
 extern void cjo_arms_flush(void);
 extern void cjo_arms_reset(void);
+extern void cjo_arms_invalidate(void);
 
 /* local_time.c */
 struct pg_tz;

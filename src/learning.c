@@ -18,7 +18,8 @@
  *
  * Counts are read at most once every cjo.learning_refresh seconds per
  * backend and node (0: at every choice), so a bulk load costs one query per
- * learning node, not one per event.
+ * learning node, not one per event; a sweep in the backend, which folds
+ * new counts, makes the next choice read them again.
  */
 #include "postgres.h"
 
@@ -193,6 +194,20 @@ arm_counts(int32 journey_id, int32 version, int node, const CjoGraph *g)
 		TimestampDifferenceExceeds(e->loaded_at, GetCurrentTimestamp(), cjo_learning_refresh * 1000 - 1))
 		load_counts(e, g, n);
 	return e;
+}
+
+/* Makes the next choice of every node read its counts again (a sweep folded them). */
+void
+cjo_arms_invalidate(void)
+{
+	HASH_SEQ_STATUS it;
+	ArmCounts  *e;
+
+	if (arm_cache == NULL)
+		return;
+	hash_seq_init(&it, arm_cache);
+	while ((e = hash_seq_search(&it)) != NULL)
+		e->loaded_at = 0;
 }
 
 /*
