@@ -20,6 +20,11 @@ SELECT journey, split_node, variant, baseline, entered, converted, round(convers
        round(p_value::numeric, 4) AS p_value, round(probability_to_beat_baseline::numeric, 4) AS p_beat
   FROM cjo.experiment_results;
 
+\echo '== The next best offer to book buyers, and how each converts: SELECT ... FROM cjo.arm_results (doc/learning.md) =='
+SELECT journey, node, arm, assigned, converted, round(conversion_rate::numeric, 3) AS rate,
+       round(probability_best::numeric, 3) AS probability_best
+  FROM cjo.arm_results ORDER BY journey, node, arm;
+
 \echo '== Flows between nodes, for a Sankey diagram: SELECT * FROM cjo.journey_edges =='
 SELECT journey, source, target, transitions FROM cjo.journey_edges ORDER BY journey, transitions DESC, source, target;
 

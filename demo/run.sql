@@ -28,7 +28,8 @@ SELECT jobname, schedule, command FROM cron.job;
 
 \echo '== Customers respond after the sweep (simulated) =='
 \echo '   a third of the reminded and a sixth of the control group buy what they viewed;'
-\echo '   a quarter of those offered accessories buy some.'
+\echo '   a quarter of those offered accessories buy some; a fifth of the book buyers offered a'
+\echo '   bundle buy it, a tenth of those offered the loyalty card take it.'
 INSERT INTO cjo.events (customer_id, name, channel, properties)
 SELECT s.customer_id, 'purchase', 'web', jsonb_build_object('category', 'book', 'amount', 25)
   FROM cjo.journey_choices c
@@ -40,6 +41,14 @@ INSERT INTO cjo.events (customer_id, name, channel, properties)
 SELECT customer_id, 'purchase', 'web', jsonb_build_object('category', 'accessory', 'amount', 30 + action_id % 70)
   FROM cjo.actions
  WHERE template = 'accessory_offer' AND action_id % 4 = 0;
+
+INSERT INTO cjo.events (customer_id, name, channel, properties)
+SELECT a.customer_id, 'purchase', 'web',
+       CASE a.payload ->> 'offer' WHEN 'series_bundle' THEN '{"category": "bundle", "amount": 60}'::jsonb
+                                  ELSE '{"category": "loyalty", "amount": 15}'::jsonb END
+  FROM cjo.actions a
+ WHERE a.template = 'next_offer'
+   AND a.action_id % CASE a.payload ->> 'offer' WHEN 'series_bundle' THEN 5 ELSE 10 END = 0;
 
 -- Fresh statistics after a bulk load, as after any large load: the views join several tables.
 ANALYZE;

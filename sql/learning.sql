@@ -269,6 +269,9 @@ SELECT count(*) = :deltas_before AS no_new_deltas FROM cjo.arm_deltas;
 SELECT cjo_diagram('l_bandit', 'mermaid');
 SELECT cjo_diagram('l_nba', 'mermaid');
 
+-- The funnel counts a next_best_action as an immediate step (no time spent there).
+SELECT node, node_type, entered, moved_on, median_time FROM cjo.journey_funnel WHERE journey = 'l_nba' ORDER BY node_index;
+
 -- Clean up.
 SELECT cjo_archive(name) FROM cjo.journeys WHERE name LIKE 'l\_%' ORDER BY name;
 TRUNCATE cjo.events, cjo.journey_state, cjo.history, cjo.actions, cjo.customers, cjo.arm_stats, cjo.arm_deltas RESTART IDENTITY;

@@ -20,7 +20,7 @@ trap 'rm -f "$diagrams"' EXIT
 psql -X -q -At -v ON_ERROR_STOP=1 "${args[@]}" >"$diagrams" <<'SQL'
 BEGIN;
 \o /dev/null
-SELECT cjo_publish(:'doc_browse_abandonment'), cjo_publish(:'doc_service_ticket');
+SELECT cjo_publish(:'doc_browse_abandonment'), cjo_publish(:'doc_service_ticket'), cjo_publish(:'doc_next_offer');
 SELECT cjo_publish($doc${
   "name": "evil\"] -> x [label=\"pwned\"]; }",
   "entry": {"event": "a\"b\\", "when": "$.event.properties.\"x\\\"y\" == \"}{\""},

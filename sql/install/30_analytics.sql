@@ -198,9 +198,9 @@ BEGIN
            coalesce(p.ended_unconverted, 0) + coalesce(p.stalled, 0),
            coalesce(p.entered, 0)::double precision / nullif(e.runs, 0),
            coalesce(p.entered, 0)::double precision / nullif(coalesce(p.runs_before, 0), 0),
-           CASE WHEN n.node_type IN ('action', 'set', 'branch', 'split') AND coalesce(p.entered, 0) > 0 THEN interval '0'
+           CASE WHEN n.node_type IN ('action', 'set', 'branch', 'split', 'next_best_action') AND coalesce(p.entered, 0) > 0 THEN interval '0'
                 WHEN n.node_type <> 'exit' THEN t.median_us * interval '1 microsecond' END,
-           CASE WHEN n.node_type IN ('action', 'set', 'branch', 'split') AND coalesce(p.entered, 0) > 0 THEN interval '0'
+           CASE WHEN n.node_type IN ('action', 'set', 'branch', 'split', 'next_best_action') AND coalesce(p.entered, 0) > 0 THEN interval '0'
                 WHEN n.node_type <> 'exit' THEN t.p90_us * interval '1 microsecond' END
       FROM scope sc
       JOIN cjo.journey_nodes n ON n.journey_id = sc.journey_id AND n.version = sc.version
