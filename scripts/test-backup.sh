@@ -29,7 +29,7 @@ SELECT cjo_publish('{"name": "bk_welcome", "entry": {"event": "signup"}, "goal":
   "start": "hello",
   "nodes": {"hello": {"type": "action", "channel": "email", "template": "hello", "next": "wait"},
             "wait": {"type": "wait", "duration": "1 day", "next": "ab"},
-            "ab": {"type": "split", "variants": [{"name": "a", "weight": 1, "next": "tip"},
+            "ab": {"type": "split", "learn": true, "variants": [{"name": "a", "weight": 1, "next": "tip"},
                                                  {"name": "b", "weight": 1, "next": "listen", "control": true}]},
             "tip": {"type": "action", "channel": "sms", "template": "tip", "next": "listen"},
             "listen": {"type": "wait_event", "events": [{"event": "buy", "next": "thanks"}],
@@ -71,6 +71,8 @@ UNION ALL SELECT 'history ' || count(*) || ' ' || md5(string_agg(to_jsonb(t)::te
 UNION ALL SELECT 'actions ' || count(*) || ' ' || md5(string_agg(to_jsonb(t)::text, ',' ORDER BY action_id)) FROM cjo.actions t
 UNION ALL SELECT 'frequency_caps ' || md5(string_agg(to_jsonb(t)::text, ',' ORDER BY cap_id)) FROM cjo.frequency_caps t
 UNION ALL SELECT 'suppression_list ' || md5(string_agg(to_jsonb(t)::text, ',' ORDER BY customer_id)) FROM cjo.suppression_list t
+UNION ALL SELECT 'arm_stats ' || md5(string_agg(to_jsonb(t)::text, ',' ORDER BY journey_id, node, arm)) FROM cjo.arm_stats t
+UNION ALL SELECT 'arm_deltas ' || count(*) || ' ' || md5(string_agg(to_jsonb(t)::text, ',' ORDER BY journey_id, node, arm, assigned, converted)) FROM cjo.arm_deltas t
 UNION ALL SELECT 'sequences ' || string_agg(format('%s=%s', c.relname, s.last_value), ' ' ORDER BY c.relname)
   FROM pg_class c, LATERAL (SELECT pg_sequence_last_value(c.oid) AS last_value) s
  WHERE c.relnamespace = 'cjo'::regnamespace AND c.relkind = 'S'
@@ -99,7 +101,7 @@ pg_restore -l "$WORK/dump" >"$WORK/list"
 {
     grep -v ' TABLE DATA ' "$WORK/list" | grep -v ' SEQUENCE SET '
     for t in journeys journey_versions journey_drafts channels consent suppression_list suppression_rules \
-             frequency_caps journey_delivery retention customers journey_state history actions events; do
+             frequency_caps journey_delivery retention arm_stats arm_deltas customers journey_state history actions events; do
         grep " TABLE DATA cjo $t " "$WORK/list"
     done
     grep ' SEQUENCE SET ' "$WORK/list"

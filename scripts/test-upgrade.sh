@@ -68,6 +68,15 @@ INSERT INTO cjo.events (customer_id, name, occurred_at)
 SELECT 'u' || i, 'signup', timestamptz '2026-01-01' + i * interval '1 hour' FROM generate_series(1, 48) i;
 SELECT cjo_advance('2026-01-02 12:00');
 SQL
+# The 0.2.0 library on 0.1.0 objects: a learning journey needs the update first.
+LEARN='{"name": "upg_learn", "entry": {"event": "visit"}, "goal": {"event": "buy"}, "start": "s", "nodes": {"s": {"type": "split", "learn": true, "variants": [{"name": "a", "next": "x"}, {"name": "b", "next": "x"}]}, "x": {"type": "exit"}}}'
+code=$(sql -v doc="$LEARN" 2>&1 <<'SQL' || true
+\set VERBOSITY sqlstate
+SELECT cjo_publish(:'doc');
+SQL
+)
+[ "$code" = "ERROR:  0A000" ] || fail "publishing a learning journey before the update: $code"
+echo "ok - before the update, a learning journey is refused with 0A000"
 before=$(sql -c "SELECT count(*) || ' ' || count(*) FILTER (WHERE node = 'wait') FROM cjo.customer_journeys")
 actions_before=$(sql -c "SELECT count(*) FROM cjo.actions")
 
@@ -87,6 +96,12 @@ sql -c "INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES ('new', '
 [ "$(sql -c "SELECT node FROM cjo.customer_journeys WHERE customer_id = 'new'")" = wait ] || fail "an event after the update"
 [ "$(sql -c "SELECT sum(entered) FROM cjo.journey_funnel WHERE node = 'wait'")" = 49 ] || fail "the funnel over 0.1.0 history"
 echo "ok - the sweep moved $moved, a new event entered, the new views read the old history"
+sql -v doc="$LEARN" >/dev/null <<'SQL'
+SELECT cjo_publish(:'doc');
+SQL
+sql -c "INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES ('new', 'visit', '2026-01-04 01:00')" >/dev/null
+[ "$(sql -c "SELECT sum(assigned) FROM cjo.arm_results WHERE journey = 'upg_learn'")" = 1 ] || fail "a learning journey after the update"
+echo "ok - after the update a learning journey counts its arms"
 
 echo "# the same objects as a fresh install"
 dropdb --if-exists cjo_fresh
@@ -100,8 +115,8 @@ fi
 echo "ok - $(wc -l <"$WORK/fresh") objects, columns, constraints, indexes, triggers, grants and comments are the same"
 
 echo "# the regression suite on the updated extension"
-sql -c "TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY" \
-    -c "SELECT cjo_archive('upg')" >/dev/null
+sql -c "TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions, cjo.arm_stats, cjo.arm_deltas RESTART IDENTITY" \
+    -c "SELECT cjo_archive('upg')" -c "SELECT cjo_archive('upg_learn')" >/dev/null
 # schedule and data_protection need pg_cron in cron.database_name; the rest runs as it is.
 tests=$(ls sql/*.sql | xargs -n1 basename | sed 's/\.sql$//' | grep -v -e '^cjo--' -e '^schedule$' -e '^data_protection$' | tr '\n' ' ')
 make -s installcheck REGRESS="$tests" ISOLATION= REGRESS_OPTS="--inputdir=. --use-existing --dbname=cjo_upgraded" \

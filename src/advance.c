@@ -161,9 +161,7 @@ cjo_advance(PG_FUNCTION_ARGS)
 	}
 	MemoryContextSwitchTo(old);
 	/* Learning nodes' counts: fold the increments of past batches into the totals. */
-	if (SPI_execute("SELECT cjo.fold_arm_deltas()", false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "folding arm counts failed");
-	cjo_arms_invalidate();
+	cjo_arms_fold();
 	SPI_finish();
 	MemoryContextDelete(page_cxt);
 	MemoryContextDelete(scratch_cxt);

@@ -193,6 +193,7 @@ extern void cjo_arms_note(int32 journey_id, const char *node, const char *arm, i
 extern void cjo_arms_flush(void);
 extern void cjo_arms_reset(void);
 extern void cjo_arms_invalidate(void);
+extern void cjo_arms_fold(void);
 
 /* local_time.c */
 struct pg_tz;

@@ -191,6 +191,9 @@ cjo_node_counts_arms(const CjoNode *n)
 /* graph_compile.c */
 extern CjoGraph *cjo_graph_compile(const char *json, int len);
 
+/* learning.c */
+extern bool cjo_arm_tables_exist(void);
+
 /* graph_output.c */
 extern char *cjo_graph_to_json(const CjoGraph *g);
 extern const char *cjo_node_kind_name(int kind);

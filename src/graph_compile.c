@@ -973,6 +973,12 @@ check_arms(Compiler *c)
 			continue;
 		c->counts_arms = true;
 		c->node = n->name;
+		if (!cjo_arm_tables_exist())
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("journey \"%s\": node \"%s\": learning splits and next_best_action nodes need cjo 0.2.0",
+							c->journey, n->name),
+					 errhint("Run ALTER EXTENSION cjo UPDATE.")));
 		if (n->choose == CJO_CHOOSE_LEARN && c->goal_event == NULL)
 			fail(c, ERRCODE_INVALID_OBJECT_DEFINITION,
 				 "it learns from conversions, so the journey needs a \"goal\"");

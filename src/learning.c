@@ -25,6 +25,7 @@
 
 #include <math.h>
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -226,6 +227,31 @@ cjo_learn_choose(int32 journey_id, int32 version, int node, const CjoGraph *g,
 							   cjo_graph_node(g, node)->min_share / 1000000.0, &r);
 }
 
+/*
+ * Do the tables of arm counts exist?  Not in a database still at version
+ * 0.1.0 that runs this library: ALTER EXTENSION cjo UPDATE creates them.
+ * A syscache lookup, cheap enough to ask at every flush and sweep.
+ */
+bool
+cjo_arm_tables_exist(void)
+{
+	Oid			ns = get_namespace_oid("cjo", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid("arm_deltas", ns)) &&
+		OidIsValid(get_relname_relid("arm_stats", ns));
+}
+
+/* The sweep's part: folds the increments into the totals, if this version keeps them. */
+void
+cjo_arms_fold(void)
+{
+	if (!cjo_arm_tables_exist())
+		return;
+	if (SPI_execute("SELECT cjo.fold_arm_deltas()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "folding arm counts failed");
+	cjo_arms_invalidate();
+}
+
 /* ---- increments, written when the batch ends ---- */
 
 typedef struct ArmDelta
@@ -294,6 +320,11 @@ cjo_arms_flush(void)
 
 	if (ndeltas == 0)
 		return;
+	if (!cjo_arm_tables_exist())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("learning nodes need the tables of cjo 0.2.0"),
+				 errhint("Run ALTER EXTENSION cjo UPDATE.")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (plan == NULL)
