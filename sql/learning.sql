@@ -116,8 +116,7 @@ SELECT cjo_publish('{"name": "l_bandit", "entry": {"event": "signup"}, "goal": {
             "mail_b": {"type": "action", "channel": "email", "template": "offer_b", "payload": {"variant": "{{$.journey.offer}}"}, "next": "done"},
             "done": {"type": "exit"}}}') IS NOT NULL AS published;
 CREATE TEMP TABLE l_days (day integer, customer_id text, variant text, converted boolean);
-SELECT setseed(0.2026);
-DO $$
+CREATE FUNCTION pg_temp.run_days() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     d integer;
     t timestamptz;
@@ -138,6 +137,8 @@ BEGIN
     END LOOP;
 END
 $$;
+SELECT setseed(0.2026);
+SELECT pg_temp.run_days();
 -- Traffic per variant: the first days one by one, then the last ten.
 SELECT CASE WHEN day <= 5 THEN 'day ' || day ELSE 'days 31-40' END AS period,
        count(*) FILTER (WHERE variant = 'a') AS a, count(*) FILTER (WHERE variant = 'b') AS b,
@@ -171,27 +172,7 @@ CREATE TEMP TABLE l_first AS SELECT customer_id, variant FROM l_days;
 TRUNCATE cjo.events, cjo.journey_state, cjo.history, cjo.actions, cjo.arm_stats, cjo.arm_deltas RESTART IDENTITY;
 TRUNCATE l_days;
 SELECT setseed(0.2026);
-DO $$
-DECLARE
-    d integer;
-    t timestamptz;
-BEGIN
-    FOR d IN 1..40 LOOP
-        t := timestamptz '2026-03-01 09:00+00' + (d - 1) * interval '1 day';
-        INSERT INTO cjo.events (customer_id, name, occurred_at)
-        SELECT format('lb-%s-%s', d, i), 'signup', t FROM generate_series(1, 100) i;
-        INSERT INTO l_days
-        SELECT d, s.customer_id, s.data ->> 'offer',
-               random() < CASE s.data ->> 'offer' WHEN 'a' THEN 0.05 WHEN 'b' THEN 0.15 ELSE 0.03 END
-          FROM cjo.journey_state s JOIN cjo.journeys j USING (journey_id)
-         WHERE j.name = 'l_bandit' AND s.customer_id LIKE format('lb-%s-%%', d)
-         ORDER BY s.customer_id;
-        INSERT INTO cjo.events (customer_id, name, occurred_at)
-        SELECT customer_id, 'purchase', t + interval '1 hour' FROM l_days WHERE l_days.day = d AND converted;
-        PERFORM cjo_advance(t + interval '2 hours');
-    END LOOP;
-END
-$$;
+SELECT pg_temp.run_days();
 SELECT count(*) AS customers, count(*) FILTER (WHERE f.variant = d.variant) AS same_variant
   FROM l_first f JOIN l_days d USING (customer_id);
 
