@@ -59,19 +59,8 @@ read -r logged distinct missing <<<"$(sql -d cjo_stress -F ' ' -c "
 
 # The replay: the same events, one customer at a time, in processing order.
 sql -d cjo_stress -c "\\copy (SELECT o.seq, e.event_id, e.customer_id, e.name, e.properties, e.occurred_at FROM stress_order o JOIN cjo.events e USING (customer_id, event_id) ORDER BY o.seq) TO '$WORK/events.copy'"
-sql -d cjo_replay <<SQL
-CREATE TABLE replay_events (seq bigint, event_id bigint, customer_id text, name text, properties jsonb, occurred_at timestamptz);
-\\copy replay_events FROM '$WORK/events.copy'
-DO \$\$
-DECLARE r record;
-BEGIN
-    FOR r IN SELECT * FROM replay_events ORDER BY customer_id, seq LOOP
-        INSERT INTO cjo.events (event_id, customer_id, name, properties, occurred_at)
-        VALUES (r.event_id, r.customer_id, r.name, r.properties, r.occurred_at);
-    END LOOP;
-END
-\$\$;
-SQL
+sql -d cjo_replay -c "CREATE TABLE replay_events (seq bigint, event_id bigint, customer_id text, name text, properties jsonb, occurred_at timestamptz)" \
+    -c "\\copy replay_events FROM '$WORK/events.copy'" -f test/stress/replay.sql
 
 compare() {  # compare <stage>: the two databases decided the same
     local stage=$1 t
