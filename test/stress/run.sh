@@ -35,11 +35,11 @@ done
 sql -d cjo_replay -c "DROP TRIGGER zz_stress_log_order ON cjo.events"
 
 start=$(date +%s.%N)
-pgbench -n -d cjo_stress -f test/stress/events.pgbench -D batch=1 -D customers="$CUSTOMERS" \
-    -c 6 -j 1 -t "$single_tx" >"$WORK/single.log" 2>&1 &
+pgbench -n -f test/stress/events.pgbench -D batch=1 -D customers="$CUSTOMERS" \
+    -c 6 -j 1 -t "$single_tx" cjo_stress >"$WORK/single.log" 2>&1 &
 p1=$!
-pgbench -n -d cjo_stress -f test/stress/events.pgbench -D batch=$BATCH -D customers="$CUSTOMERS" \
-    -c 2 -j 1 -t "$batch_tx" >"$WORK/batch.log" 2>&1 &
+pgbench -n -f test/stress/events.pgbench -D batch=$BATCH -D customers="$CUSTOMERS" \
+    -c 2 -j 1 -t "$batch_tx" cjo_stress >"$WORK/batch.log" 2>&1 &
 p2=$!
 wait $p1 || { cat "$WORK/single.log"; fail "pgbench (single events)"; }
 wait $p2 || { cat "$WORK/batch.log"; fail "pgbench (batches)"; }
