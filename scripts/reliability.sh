@@ -12,9 +12,10 @@
 # which must run on this machine (the crash test kills backends and the
 # server, and starts it again with pg_ctl: run as root or as the server's
 # user) with cjo installed.  Without PGHOST it builds and installs cjo and
-# starts a cluster of its own (as bench/run.sh does), dropped at the end.  The budget (default 600 s) bounds the fuzzing: stress, crash,
-# backup and upgrade run to the end, the fuzzers get what is left (at least
-# 30 s each).  Exits non-zero if any part fails.
+# starts a cluster of its own (as bench/run.sh does), dropped at the end.
+# The budget (default 600 s) bounds the fuzzing: stress, crash, backup and
+# upgrade run to the end, the fuzzers get what is left (at least 30 s each).
+# Exits non-zero if any part fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET=600
