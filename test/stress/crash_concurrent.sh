@@ -30,7 +30,17 @@ CUSTOMERS=${2:-1000}
 CLIENTS=8
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
-trap 'rm -rf "$WORK"' EXIT
+KILLED=""
+# If the script stops between the kill and the restart, the server is started
+# again anyway, for whatever runs next.
+cleanup() {
+    if [ -n "$KILLED" ] && ! psql -X -q -d postgres -c "SELECT 1" >/dev/null 2>&1; then
+        wait_reaped || true
+        start_again >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 fail() { echo "crash FAILED: concurrent: $*" >&2; exit 1; }
 start=$(date +%s.%N)
@@ -55,6 +65,14 @@ server_processes() {
     return 0
 }
 DATA_REAL=$(realpath "$DATA")
+wait_reaped() {
+    for _ in $(seq 600); do
+        [ -e "/proc/$PM" ] || return 0
+        sleep 0.1
+    done
+    return 1
+}
+start_again() { as_owner "$BINDIR/pg_ctl" restart -D "$DATA" -l "$SERVER_LOG" -w -t 300; }
 [[ " $(server_processes | tr '\n' ' ') " == *" $PM "* ]] || fail "cannot see the server's processes (postmaster $PM): run as root or as the server's user, on its machine"
 SERVER_LOG=$(readlink "/proc/$PM/fd/2" || true)
 if [ -z "$SERVER_LOG" ] || [ ! -f "$SERVER_LOG" ]; then
@@ -85,19 +103,16 @@ log_lines=$(wc -l <"$SERVER_LOG")
 # all its processes get SIGKILL in one command.
 kill -STOP "$PM"
 children=$(pgrep -P "$PM" | tr '\n' ' ')
+KILLED=1
 kill -9 "$PM" $children 2>/dev/null || true
 t_kill=$(date +%s.%N)
 # None may be left; the postmaster's parent must reap it before a new one may
 # start (the lock file names its pid).
 left=$(server_processes)
 [ -z "$left" ] || fail "server processes survived SIGKILL: $left"
-for _ in $(seq 600); do
-    [ -e "/proc/$PM" ] || break
-    sleep 0.1
-done
-[ -e "/proc/$PM" ] && fail "the killed postmaster $PM was not reaped by its parent within 60 s"
+wait_reaped || fail "the killed postmaster $PM was not reaped by its parent within 60 s"
 t_reaped=$(date +%s.%N)
-as_owner "$BINDIR/pg_ctl" restart -D "$DATA" -l "$SERVER_LOG" -w -t 300 >"$WORK/restart.out" 2>&1 \
+start_again >"$WORK/restart.out" 2>&1 \
     || { cat "$WORK/restart.out"; tail -20 "$SERVER_LOG"; fail "the server did not start again"; }
 t_up=$(date +%s.%N)
 tail -n +"$((log_lines + 1))" "$SERVER_LOG" | grep -q "redo done\|redo starts" \
