@@ -3,9 +3,10 @@
 # for hot customers through the stress journeys (test/stress/setup.sql), 6 of
 # them one event per transaction, 2 of them 50, with synchronous_commit on and
 # pgbench -l logging every transaction whose commit the client saw
-# acknowledged.  After a few seconds the postmaster and all its processes get
-# SIGKILL at once; the server is started again with its own command line
-# (postmaster.opts) and does crash recovery.  Then:
+# acknowledged.  After a few seconds the postmaster is stopped (SIGSTOP: it
+# forks nothing more) and it and all its processes get SIGKILL at once; once
+# the dead postmaster is reaped, the server is started again with its own
+# command line (postmaster.opts) and does crash recovery.  Then:
 #   - every acknowledged transaction is there, whole (all its events, none
 #     twice); at most the one transaction each client had in flight is there
 #     without an acknowledgement; no transaction is there in part; each
