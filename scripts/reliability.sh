@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # The reliability check of cjo, in one command: stress with a replay oracle,
-# crashes (kill -9) during a bulk load, a sweep and a delivery claim, backup
-# and restore, the upgrade from 0.1.0, the libFuzzer run of the duration
-# parser and the randomised SQL fuzzing of journey documents; then a summary
-# table.  See doc/reliability.md.
+# crashes (kill -9) during a bulk load, a sweep and a delivery claim, and of
+# the whole server during the concurrent stress, backup and restore, the
+# upgrade from 0.1.0, the libFuzzer run of the duration parser and the
+# randomised SQL fuzzing of journey documents; then a summary table.  See
+# doc/reliability.md.
 #
 #   bash scripts/reliability.sh [--budget SECONDS] [--events N] [--customers N]
 #
 # With PGHOST (and PGPORT, PGUSER: a superuser) set, it uses that cluster,
-# which must run on this machine (the crash test kills backends: run as root
-# or as the server's user) with cjo installed.  Without PGHOST it builds and
-# installs cjo and starts a cluster of its own (as bench/run.sh does), dropped
-# at the end.  The budget (default 600 s) bounds the fuzzing: stress, crash,
-# backup and upgrade run to the end, the fuzzers get what is left (at least
-# 30 s each).  Exits non-zero if any part fails.
+# which must run on this machine (the crash test kills backends and the
+# server, and starts it again with pg_ctl: run as root or as the server's
+# user) with cjo installed.  Without PGHOST it builds and installs cjo and
+# starts a cluster of its own (as bench/run.sh does), dropped at the end.
+# The budget (default 600 s) bounds the fuzzing: stress, crash, backup and
+# upgrade run to the end, the fuzzers get what is left (at least 30 s each).
+# Exits non-zero if any part fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET=600

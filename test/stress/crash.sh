@@ -6,11 +6,15 @@
 # after the work is redone both must hold identical states, history and
 # actions.  A worker that dies after its claim committed: no other worker
 # gets the actions while the lease runs, the next claim after it gets all of
-# them.
-# Needs root on the server's machine (kill -9 of a backend) and a superuser
+# them.  Last, test/stress/crash_concurrent.sh kills the whole server (the
+# postmaster and all its processes) during the 8-client stress and restarts
+# it: every acknowledged transaction must be there, whole, and the database
+# equal to a replay of the committed events.
+# Needs root (or the server's user) on the server's machine (kill -9 of a
+# backend, of the server, and pg_ctl to start it again) and a superuser
 # connection from PGHOST/PGPORT/PGUSER:
 #   bash test/stress/crash.sh [events] [customers]        (defaults 200000 40000)
-# KEEP=1 keeps the two databases (crash_a, crash_b) for a look.
+# KEEP=1 keeps the databases (crash_a, crash_b, crash_c, crash_c_replay) for a look.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EVENTS=${1:-200000}
@@ -120,5 +124,11 @@ sql -d crash_a -c "SELECT cjo_report(action_id, 'sent') FROM cjo.actions WHERE c
 rescued=$(sql -d crash_a -c "SELECT count(*) FROM cjo_claim(1000, '1 minute', NULL, 'rescuer') WHERE attempts = 2")
 [ "$rescued" = "$claimed" ] || fail "after the lease $rescued of the $claimed abandoned actions were claimed again"
 echo "crash: a worker killed inside its claim left $pending actions pending; one that died holding $claimed for 2 s: none claimed by others meanwhile, all $claimed reclaimed after the lease (attempts 2)"
-echo "crash: figures: kills=3 events_loaded=$load due_timers=$due lost=0 duplicated=0 differences=0"
 [ -n "${KEEP:-}" ] || { dropdb crash_a; dropdb crash_b; }
+
+# 4. kill -9 of the whole server during the concurrent stress.
+bash test/stress/crash_concurrent.sh >"$WORK/concurrent.out" 2>&1 || { cat "$WORK/concurrent.out"; fail "the server kill during the stress"; }
+grep -v '^NOTICE:' "$WORK/concurrent.out"
+cc=$(grep '^crash: concurrent figures:' "$WORK/concurrent.out" | sed 's/^crash: concurrent figures: //')
+val() { sed -nE "s/.*(^| )$1=([^ ]*).*/\2/p" <<<"$cc"; }
+echo "crash: figures: kills=4 events_loaded=$load due_timers=$due server_kill: events=$(val events) acked_tx=$(val acked_tx) unacked_committed=$(val unacked_committed) $(val seconds)s; lost=0 duplicated=0 partial=0 differences=0"

@@ -35,11 +35,11 @@ done
 sql -d cjo_replay -c "DROP TRIGGER zz_stress_log_order ON cjo.events"
 
 start=$(date +%s.%N)
-pgbench -n -d cjo_stress -f test/stress/events.pgbench -D batch=1 -D customers="$CUSTOMERS" \
-    -c 6 -j 1 -t "$single_tx" >"$WORK/single.log" 2>&1 &
+pgbench -n -f test/stress/events.pgbench -D batch=1 -D customers="$CUSTOMERS" \
+    -c 6 -j 1 -t "$single_tx" cjo_stress >"$WORK/single.log" 2>&1 &
 p1=$!
-pgbench -n -d cjo_stress -f test/stress/events.pgbench -D batch=$BATCH -D customers="$CUSTOMERS" \
-    -c 2 -j 1 -t "$batch_tx" >"$WORK/batch.log" 2>&1 &
+pgbench -n -f test/stress/events.pgbench -D batch=$BATCH -D customers="$CUSTOMERS" \
+    -c 2 -j 1 -t "$batch_tx" cjo_stress >"$WORK/batch.log" 2>&1 &
 p2=$!
 wait $p1 || { cat "$WORK/single.log"; fail "pgbench (single events)"; }
 wait $p2 || { cat "$WORK/batch.log"; fail "pgbench (batches)"; }
@@ -59,19 +59,8 @@ read -r logged distinct missing <<<"$(sql -d cjo_stress -F ' ' -c "
 
 # The replay: the same events, one customer at a time, in processing order.
 sql -d cjo_stress -c "\\copy (SELECT o.seq, e.event_id, e.customer_id, e.name, e.properties, e.occurred_at FROM stress_order o JOIN cjo.events e USING (customer_id, event_id) ORDER BY o.seq) TO '$WORK/events.copy'"
-sql -d cjo_replay <<SQL
-CREATE TABLE replay_events (seq bigint, event_id bigint, customer_id text, name text, properties jsonb, occurred_at timestamptz);
-\\copy replay_events FROM '$WORK/events.copy'
-DO \$\$
-DECLARE r record;
-BEGIN
-    FOR r IN SELECT * FROM replay_events ORDER BY customer_id, seq LOOP
-        INSERT INTO cjo.events (event_id, customer_id, name, properties, occurred_at)
-        VALUES (r.event_id, r.customer_id, r.name, r.properties, r.occurred_at);
-    END LOOP;
-END
-\$\$;
-SQL
+sql -d cjo_replay -c "CREATE TABLE replay_events (seq bigint, event_id bigint, customer_id text, name text, properties jsonb, occurred_at timestamptz)" \
+    -c "\\copy replay_events FROM '$WORK/events.copy'" -f test/stress/replay.sql
 
 compare() {  # compare <stage>: the two databases decided the same
     local stage=$1 t
