@@ -18,15 +18,22 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -53,26 +60,36 @@ typedef struct RowBuf
 	bool	   *nulls;
 } RowBuf;
 
-/* The last column, data, is dropped on 0.1.0 tables: see state_columns_init. */
-static RowBuf state_buf = {
-	.ncols = 15,
-	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, CHAROID, TIMESTAMPTZOID,
+/*
+ * States are buffered in two lots: rows read by cjo_store_load (updated) and
+ * new rows (inserted).  The last column, data, is dropped on 0.1.0 tables:
+ * see state_columns_init.
+ */
+#define STATE_TYPES {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, CHAROID, TIMESTAMPTZOID, \
 	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, INT8OID, JSONBOID}
-};
+static RowBuf state_buf = {.ncols = 15, .types = STATE_TYPES};
+static RowBuf new_state_buf = {.ncols = 15, .types = STATE_TYPES};
+static const char *const state_columns[] = {"customer_id", "journey_id", "version", "run", "step", "node",
+	"status", "entered_at", "node_at", "due_at", "ended_at", "converted_at", "goal_value", "entry_event_id", "data"};
 
 /*
- * Paths differ in length and a two-dimensional array cannot hold them, so
- * each path travels as the text of a smallint[] inside a text[].
+ * Paths differ in length and a two-dimensional array cannot hold them: the
+ * statement path sends each one as the text of a smallint[] inside a text[]
+ * (see write_rows).
  */
 static RowBuf history_buf = {
 	.ncols = 10,
-	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, CHAROID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
+	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, CHAROID, INT8OID, TIMESTAMPTZOID, INT2ARRAYOID, INT2ARRAYOID}
 };
+static const char *const history_columns[] = {"customer_id", "journey_id", "version", "run", "step", "cause",
+	"event_id", "at", "path", "choices"};
 
 static RowBuf action_buf = {
 	.ncols = 9,
 	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT2OID, TEXTOID, TEXTOID, JSONBOID, INT8OID}
 };
+static const char *const action_columns[] = {"customer_id", "journey_id", "version", "run", "node", "channel",
+	"template", "payload", "event_id"};
 
 /*
  * Each table is written with one statement per batch, only if the batch has
@@ -113,23 +130,32 @@ static RowBuf action_buf = {
 /* Up to this many rows for a table, they are written one statement each. */
 #define ROW_BY_ROW 2
 
-/* The statements writing one table, prepared on first use. */
+/*
+ * How one table is written: straight through the table AM when it may be
+ * (insert_direct), else by statements prepared on first use.
+ */
 typedef struct TableWriter
 {
 	RowBuf	   *buf;
+	const char *table;			/* in schema cjo */
+	const char *const *columns; /* the buffer's columns, in order */
+	bool		direct;			/* new rows: try insert_direct first */
 	const char *arrays_sql;
 	const char *row_sql;
 	SPIPlanPtr	arrays_plan;
 	SPIPlanPtr	row_plan;
 } TableWriter;
 
-static TableWriter state_writer = {
-	.buf = &state_buf,
-	.arrays_sql = STATE_ARRAYS_SQL(", data", ", unnest($15)", ", data = excluded.data"),
-	.row_sql = STATE_ROW_SQL(", data", ", $15", ", data = excluded.data")
-};
-static TableWriter history_writer = {.buf = &history_buf, .arrays_sql = HISTORY_ARRAYS_SQL, .row_sql = HISTORY_ROW_SQL};
-static TableWriter action_writer = {.buf = &action_buf, .arrays_sql = ACTION_ARRAYS_SQL, .row_sql = ACTION_ROW_SQL};
+#define STATE_WRITER(BUF, DIRECT) { \
+	.buf = BUF, .table = "journey_state", .columns = state_columns, .direct = DIRECT, \
+	.arrays_sql = STATE_ARRAYS_SQL(", data", ", unnest($15)", ", data = excluded.data"), \
+	.row_sql = STATE_ROW_SQL(", data", ", $15", ", data = excluded.data")}
+static TableWriter state_writer = STATE_WRITER(&state_buf, false);
+static TableWriter new_state_writer = STATE_WRITER(&new_state_buf, true);
+static TableWriter history_writer = {.buf = &history_buf, .table = "history", .columns = history_columns,
+	.direct = true, .arrays_sql = HISTORY_ARRAYS_SQL, .row_sql = HISTORY_ROW_SQL};
+static TableWriter action_writer = {.buf = &action_buf, .table = "actions", .columns = action_columns,
+	.direct = true, .arrays_sql = ACTION_ARRAYS_SQL, .row_sql = ACTION_ROW_SQL};
 
 /* Prepares a statement once per backend; arguments are arrays of the column types. */
 static SPIPlanPtr
@@ -139,7 +165,7 @@ prepare(const char *sql, int nargs, const Oid *types, bool arrays)
 	SPIPlanPtr	plan;
 
 	for (int i = 0; i < nargs; i++)
-		argtypes[i] = arrays ? get_array_type(types[i]) : types[i];
+		argtypes[i] = !arrays ? types[i] : types[i] == INT2ARRAYOID ? TEXTARRAYOID : get_array_type(types[i]);
 	/*
 	 * Generic plans: the plan cache would otherwise keep re-planning
 	 * "= ANY($1)" for every batch, which costs more than the batch itself
@@ -236,9 +262,9 @@ state_columns_init(void)
 	rel = OidIsValid(nsp) ? get_relname_relid("journey_state", nsp) : InvalidOid;
 	if (OidIsValid(rel) && get_attnum(rel, "data") == InvalidAttrNumber)
 	{
-		state_buf.ncols = 14;
-		state_writer.arrays_sql = STATE_ARRAYS_SQL("", "", "");
-		state_writer.row_sql = STATE_ROW_SQL("", "", "");
+		state_buf.ncols = new_state_buf.ncols = 14;
+		state_writer.arrays_sql = new_state_writer.arrays_sql = STATE_ARRAYS_SQL("", "", "");
+		state_writer.row_sql = new_state_writer.row_sql = STATE_ROW_SQL("", "", "");
 	}
 	done = true;
 }
@@ -374,6 +400,7 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 				st->data = isnull ? NULL : DatumGetJsonbPCopy(d);
 			}
 			st->dirty = false;
+			st->stored = true;
 		}
 	}
 	index_endscan(scan);
@@ -514,15 +541,165 @@ rowbuf_take(RowBuf *b)
 	return r;
 }
 
+/* Rows handed to the table AM at a time, as COPY FROM does. */
+#define MULTI_INSERT_ROWS 1000
+
+/*
+ * May rows be stored in rel without a statement?  Only if an INSERT would
+ * do nothing more than store them, fill in defaults, check constraints and
+ * insert index entries: no enabled insert trigger (the user's, the delivery
+ * policies' trigger on cjo.actions, and foreign keys and deferred unique
+ * checks, which are triggers too), no row-level security, no stored
+ * generated column, no partitioning, the right to insert, and the columns
+ * of the types the buffer holds.  Otherwise the statement does it all.
+ * Sets attnums to the table's number of each of the buffer's columns.
+ */
+static bool
+direct_insert_ok(Relation rel, const TableWriter *w, AttrNumber *attnums)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	TriggerDesc *trig = rel->trigdesc;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
+		rel->rd_rel->relrowsecurity)
+		return false;
+	if (desc->constr && desc->constr->has_generated_stored)
+		return false;
+	if (trig != NULL)
+		for (int i = 0; i < trig->numtriggers; i++)
+			if (TRIGGER_FOR_INSERT(trig->triggers[i].tgtype) && trig->triggers[i].tgenabled != TRIGGER_DISABLED)
+				return false;
+	if (pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		return false;
+	for (int c = 0; c < w->buf->ncols; c++)
+	{
+		attnums[c] = column_if_any(rel, w->columns[c]);
+		if (attnums[c] == 0 || TupleDescAttr(desc, attnums[c] - 1)->atttypid != w->buf->types[c])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Inserts rows the way COPY FROM does, without a statement to parse, plan
+ * or start: the other columns get their defaults (identity, now(), ...),
+ * NOT NULL and CHECK constraints are checked, the heap takes the rows a
+ * page at a time (table_multi_insert) and each index gets its entries,
+ * unique ones checked.  Returns false, having written nothing, if the table
+ * needs a real INSERT (see direct_insert_ok).
+ */
+static bool
+insert_direct(const TableWriter *w, const Rows *r)
+{
+	const RowBuf *b = w->buf;
+	Oid			relid = get_relname_relid(w->table, get_namespace_oid("cjo", false));
+	AttrNumber	attnums[MAX_COLS];
+	Relation	rel;
+	TupleDesc	desc;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	ExprState **defaults;
+	bool	   *given;
+	TupleTableSlot **slots;
+	int			maxslots = Min(r->nrows, MULTI_INSERT_ROWS);
+	int			nslots = 0;
+	BulkInsertState bistate;
+	MemoryContext rows_cxt,
+				old;
+	CommandId	cid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table cjo.%s does not exist", w->table)));
+	rel = table_open(relid, RowExclusiveLock);
+	if (!direct_insert_ok(rel, w, attnums))
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+	desc = RelationGetDescr(rel);
+
+	estate = CreateExecutorState();
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, false);
+	given = palloc0(sizeof(bool) * desc->natts);
+	for (int c = 0; c < b->ncols; c++)
+		given[attnums[c] - 1] = true;
+	defaults = palloc0(sizeof(ExprState *) * desc->natts);
+	for (int a = 0; a < desc->natts; a++)
+		if (!given[a] && !TupleDescAttr(desc, a)->attisdropped)
+		{
+			Node	   *expr = build_column_default(rel, a + 1);
+
+			if (expr != NULL)
+				defaults[a] = ExecPrepareExpr((Expr *) expr, estate);
+		}
+	slots = palloc(sizeof(TupleTableSlot *) * maxslots);
+	for (int i = 0; i < maxslots; i++)
+		slots[i] = ExecInitExtraTupleSlot(estate, desc, table_slot_callbacks(rel));
+	rows_cxt = AllocSetContextCreate(estate->es_query_cxt, "cjo rows", ALLOCSET_DEFAULT_SIZES);
+	bistate = r->nrows > MULTI_INSERT_ROWS ? GetBulkInsertState() : NULL;
+	cid = GetCurrentCommandId(true);
+
+	MemoryContextSwitchTo(rows_cxt);
+	for (int row = 0; row < r->nrows; row++)
+	{
+		TupleTableSlot *slot = slots[nslots++];
+		ExprContext *econtext = GetPerTupleExprContext(estate);
+
+		ExecClearTuple(slot);
+		memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+		for (int c = 0; c < b->ncols; c++)
+		{
+			slot->tts_values[attnums[c] - 1] = r->values[row * b->ncols + c];
+			slot->tts_isnull[attnums[c] - 1] = r->nulls[row * b->ncols + c];
+		}
+		for (int a = 0; a < desc->natts; a++)
+			if (defaults[a] != NULL)
+				slot->tts_values[a] = ExecEvalExpr(defaults[a], econtext, &slot->tts_isnull[a]);
+		ExecStoreVirtualTuple(slot);
+		if (desc->constr != NULL)
+			ExecConstraints(rri, slot, estate);
+		ResetPerTupleExprContext(estate);
+
+		if (nslots == maxslots || row == r->nrows - 1)
+		{
+			table_multi_insert(rel, slots, nslots, cid, 0, bistate);
+			if (rri->ri_NumIndices > 0)
+				for (int i = 0; i < nslots; i++)
+				{
+					list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL));
+					ResetPerTupleExprContext(estate);
+				}
+			for (int i = 0; i < nslots; i++)
+				ExecClearTuple(slots[i]);
+			nslots = 0;
+			MemoryContextReset(rows_cxt);
+		}
+	}
+	MemoryContextSwitchTo(old);
+
+	if (bistate != NULL)
+		FreeBulkInsertState(bistate);
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	return true;
+}
+
 /* Writes rows taken out of a writer's buffer: row by row, or as column arrays. */
 static void
-write_rows(TableWriter *w, Rows *r)
+write_rows(TableWriter *w, const Rows *r)
 {
 	RowBuf	   *b = w->buf;
 	Datum		args[MAX_COLS];
 	char		nulls[MAX_COLS];
 
 	if (r->nrows == 0)
+		return;
+	if (w->direct && insert_direct(w, r))
 		return;
 	if (r->nrows <= ROW_BY_ROW)
 	{
@@ -554,13 +731,17 @@ write_rows(TableWriter *w, Rows *r)
 			int			dims[1] = {r->nrows};
 			int			lbs[1] = {1};
 
-			get_typlenbyvalalign(b->types[c], &typlen, &byval, &align);
+			Oid			elemtype = b->types[c] == INT2ARRAYOID ? TEXTOID : b->types[c];
+
+			get_typlenbyvalalign(elemtype, &typlen, &byval, &align);
 			for (int row = 0; row < r->nrows; row++)
 			{
 				col[row] = r->values[row * b->ncols + c];
 				colnulls[row] = r->nulls[row * b->ncols + c];
+				if (elemtype != b->types[c] && !colnulls[row])
+					col[row] = CStringGetTextDatum(OidOutputFunctionCall(F_ARRAY_OUT, col[row]));
 			}
-			args[c] = PointerGetDatum(construct_md_array(col, colnulls, 1, dims, lbs, b->types[c],
+			args[c] = PointerGetDatum(construct_md_array(col, colnulls, 1, dims, lbs, elemtype,
 														 typlen, byval, align));
 		}
 		pfree(col);
@@ -576,25 +757,22 @@ rowbuf_reset(RowBuf *b)
 	b->nrows = 0;
 }
 
-/* Writes a smallint array literal, -1 as NULL: "{NULL,3,4}". */
-static char *
-int2_array_text(const int16 *v, int n)
+/* A smallint[], -1 as NULL: {NULL,3,4}. */
+static Datum
+int2_array(const int16 *v, int n)
 {
-	StringInfoData buf;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
 	for (int i = 0; i < n; i++)
 	{
-		if (i > 0)
-			appendStringInfoChar(&buf, ',');
-		if (v[i] < 0)
-			appendStringInfoString(&buf, "NULL");
-		else
-			appendStringInfo(&buf, "%d", v[i]);
+		elems[i] = Int16GetDatum(v[i]);
+		nulls[i] = v[i] < 0;
 	}
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, INT2OID, sizeof(int16), true,
+											  TYPALIGN_SHORT));
 }
 
 /* Buffers one history row: a move.  Its arrays go to the customer's lasting memory. */
@@ -617,8 +795,8 @@ cjo_store_history(CjoCustomer *c, int32 journey_id, const CjoMove *m)
 	v[6] = Int64GetDatum(m->event_id);
 	n[6] = m->event_id == 0;
 	v[7] = TimestampTzGetDatum(m->at);
-	v[8] = PointerGetDatum(int2_array_text(m->path, m->n));
-	v[9] = PointerGetDatum(any_choice ? int2_array_text(m->choices, m->n - 1) : NULL);
+	v[8] = int2_array(m->path, m->n);
+	v[9] = any_choice ? int2_array(m->choices, m->n - 1) : (Datum) 0;
 	n[9] = !any_choice;
 	rowbuf_add(&history_buf, v, n);
 	MemoryContextSwitchTo(old);
@@ -669,6 +847,7 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 	List	   *channels = NIL;
 	ListCell   *lc;
 	Rows		states,
+				new_states,
 				history,
 				actions;
 
@@ -700,14 +879,14 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 			n[13] = st->entry_event_id == 0;
 			v[14] = PointerGetDatum(st->data);
 			n[14] = st->data == NULL;
-			rowbuf_add(&state_buf, v, n);
+			rowbuf_add(st->stored ? &state_buf : &new_state_buf, v, n);
 			st->dirty = false;
+			st->stored = true;
 		}
 
 	strings_to_text(&state_buf, 0);
+	strings_to_text(&new_state_buf, 0);
 	strings_to_text(&history_buf, 0);
-	strings_to_text(&history_buf, 8);
-	strings_to_text(&history_buf, 9);
 	strings_to_text(&action_buf, 0);
 	strings_to_text(&action_buf, 5);
 	strings_to_text(&action_buf, 6);
@@ -733,8 +912,10 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 	 * subtransaction aborts) without touching ours.
 	 */
 	states = rowbuf_take(&state_buf);
+	new_states = rowbuf_take(&new_state_buf);
 	history = rowbuf_take(&history_buf);
 	actions = rowbuf_take(&action_buf);
+	write_rows(&new_state_writer, &new_states);
 	write_rows(&state_writer, &states);
 	write_rows(&history_writer, &history);
 	write_rows(&action_writer, &actions);
@@ -747,6 +928,7 @@ void
 cjo_store_reset(void)
 {
 	rowbuf_reset(&state_buf);
+	rowbuf_reset(&new_state_buf);
 	rowbuf_reset(&history_buf);
 	rowbuf_reset(&action_buf);
 }
