@@ -32,12 +32,14 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -131,6 +133,22 @@ static const char *const action_columns[] = {"customer_id", "journey_id", "versi
 #define ROW_BY_ROW 2
 
 /*
+ * What insert_direct needs to know of a table, worked out once per backend
+ * and again whenever the table's relcache entry is invalidated (ALTER
+ * TABLE, triggers enabled or created, defaults changed, ...).
+ */
+typedef struct DirectPlan
+{
+	Oid			relid;			/* InvalidOid: to be worked out */
+	bool		ok;				/* rows may be stored without a statement */
+	AttrNumber	attnums[MAX_COLS];	/* the table's number of each buffer column */
+	int			ndefaults;
+	AttrNumber *default_attnums;	/* the other columns that have a default ... */
+	Expr	  **default_exprs;	/* ... and its planned expression */
+	MemoryContext cxt;			/* where the above live */
+} DirectPlan;
+
+/*
  * How one table is written: straight through the table AM when it may be
  * (insert_direct), else by statements prepared on first use.
  */
@@ -140,6 +158,7 @@ typedef struct TableWriter
 	const char *table;			/* in schema cjo */
 	const char *const *columns; /* the buffer's columns, in order */
 	bool		direct;			/* new rows: try insert_direct first */
+	DirectPlan	plan;
 	const char *arrays_sql;
 	const char *row_sql;
 	SPIPlanPtr	arrays_plan;
@@ -544,40 +563,89 @@ rowbuf_take(RowBuf *b)
 /* Rows handed to the table AM at a time, as COPY FROM does. */
 #define MULTI_INSERT_ROWS 1000
 
+/* insert_direct calls under way: only at 0 may an old plan be freed. */
+static int	direct_depth = 0;
+
+static TableWriter *const direct_writers[] = {&new_state_writer, &history_writer, &action_writer};
+
+/* Relcache invalidation: forget what was worked out for the table. */
+static void
+direct_plan_invalidate(Datum arg, Oid relid)
+{
+	for (int i = 0; i < (int) lengthof(direct_writers); i++)
+		if (!OidIsValid(relid) || direct_writers[i]->plan.relid == relid)
+			direct_writers[i]->plan.relid = InvalidOid;
+}
+
 /*
  * May rows be stored in rel without a statement?  Only if an INSERT would
  * do nothing more than store them, fill in defaults, check constraints and
  * insert index entries: no enabled insert trigger (the user's, the delivery
  * policies' trigger on cjo.actions, and foreign keys and deferred unique
  * checks, which are triggers too), no row-level security, no stored
- * generated column, no partitioning, the right to insert, and the columns
- * of the types the buffer holds.  Otherwise the statement does it all.
- * Sets attnums to the table's number of each of the buffer's columns.
+ * generated column, no partitioning, and the columns of the types the
+ * buffer holds.  Otherwise the statement does it all.  (The right to insert
+ * is checked at each write: a grant does not invalidate the relcache.)
  */
-static bool
-direct_insert_ok(Relation rel, const TableWriter *w, AttrNumber *attnums)
+static void
+direct_plan_build(TableWriter *w, Relation rel)
 {
+	DirectPlan *p = &w->plan;
 	TupleDesc	desc = RelationGetDescr(rel);
 	TriggerDesc *trig = rel->trigdesc;
+	MemoryContext old;
+	static bool registered = false;
 
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(direct_plan_invalidate, (Datum) 0);
+		registered = true;
+	}
+	/* A plan still in use by an outer write (a default that inserts events?) is left alone. */
+	if (p->cxt != NULL && direct_depth == 0)
+		MemoryContextDelete(p->cxt);
+	p->cxt = AllocSetContextCreate(TopMemoryContext, "cjo direct insert", ALLOCSET_SMALL_SIZES);
+	p->relid = RelationGetRelid(rel);
+	p->ok = false;
+	p->ndefaults = 0;
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
 		rel->rd_rel->relrowsecurity)
-		return false;
+		return;
 	if (desc->constr && desc->constr->has_generated_stored)
-		return false;
+		return;
 	if (trig != NULL)
 		for (int i = 0; i < trig->numtriggers; i++)
 			if (TRIGGER_FOR_INSERT(trig->triggers[i].tgtype) && trig->triggers[i].tgenabled != TRIGGER_DISABLED)
-				return false;
-	if (pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_INSERT) != ACLCHECK_OK)
-		return false;
+				return;
 	for (int c = 0; c < w->buf->ncols; c++)
 	{
-		attnums[c] = column_if_any(rel, w->columns[c]);
-		if (attnums[c] == 0 || TupleDescAttr(desc, attnums[c] - 1)->atttypid != w->buf->types[c])
-			return false;
+		p->attnums[c] = column_if_any(rel, w->columns[c]);
+		if (p->attnums[c] == 0 || TupleDescAttr(desc, p->attnums[c] - 1)->atttypid != w->buf->types[c])
+			return;
 	}
-	return true;
+
+	/* The other columns get their defaults, as in an INSERT naming only ours. */
+	old = MemoryContextSwitchTo(p->cxt);
+	p->default_attnums = palloc(sizeof(AttrNumber) * desc->natts);
+	p->default_exprs = palloc(sizeof(Expr *) * desc->natts);
+	for (int a = 1; a <= desc->natts; a++)
+	{
+		bool		given = false;
+		Node	   *expr;
+
+		for (int c = 0; c < w->buf->ncols; c++)
+			given |= p->attnums[c] == a;
+		if (given || TupleDescAttr(desc, a - 1)->attisdropped)
+			continue;
+		expr = build_column_default(rel, a);
+		if (expr == NULL)
+			continue;
+		p->default_attnums[p->ndefaults] = a;
+		p->default_exprs[p->ndefaults] = expression_planner((Expr *) expr);
+		p->ndefaults++;
+	}
+	MemoryContextSwitchTo(old);
+	p->ok = true;
 }
 
 /*
@@ -586,20 +654,19 @@ direct_insert_ok(Relation rel, const TableWriter *w, AttrNumber *attnums)
  * NOT NULL and CHECK constraints are checked, the heap takes the rows a
  * page at a time (table_multi_insert) and each index gets its entries,
  * unique ones checked.  Returns false, having written nothing, if the table
- * needs a real INSERT (see direct_insert_ok).
+ * needs a real INSERT (see direct_plan_build).
  */
 static bool
-insert_direct(const TableWriter *w, const Rows *r)
+insert_direct(TableWriter *w, const Rows *r)
 {
 	const RowBuf *b = w->buf;
+	DirectPlan *p = &w->plan;
 	Oid			relid = get_relname_relid(w->table, get_namespace_oid("cjo", false));
-	AttrNumber	attnums[MAX_COLS];
 	Relation	rel;
 	TupleDesc	desc;
 	EState	   *estate;
 	ResultRelInfo *rri;
 	ExprState **defaults;
-	bool	   *given;
 	TupleTableSlot **slots;
 	int			maxslots = Min(r->nrows, MULTI_INSERT_ROWS);
 	int			nslots = 0;
@@ -611,7 +678,9 @@ insert_direct(const TableWriter *w, const Rows *r)
 	if (!OidIsValid(relid))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table cjo.%s does not exist", w->table)));
 	rel = table_open(relid, RowExclusiveLock);
-	if (!direct_insert_ok(rel, w, attnums))
+	if (p->relid != relid)
+		direct_plan_build(w, rel);
+	if (!p->ok || pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
 	{
 		table_close(rel, NoLock);
 		return false;
@@ -623,18 +692,9 @@ insert_direct(const TableWriter *w, const Rows *r)
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 0, NULL, 0);
 	ExecOpenIndices(rri, false);
-	given = palloc0(sizeof(bool) * desc->natts);
-	for (int c = 0; c < b->ncols; c++)
-		given[attnums[c] - 1] = true;
-	defaults = palloc0(sizeof(ExprState *) * desc->natts);
-	for (int a = 0; a < desc->natts; a++)
-		if (!given[a] && !TupleDescAttr(desc, a)->attisdropped)
-		{
-			Node	   *expr = build_column_default(rel, a + 1);
-
-			if (expr != NULL)
-				defaults[a] = ExecPrepareExpr((Expr *) expr, estate);
-		}
+	defaults = palloc(sizeof(ExprState *) * Max(p->ndefaults, 1));
+	for (int d = 0; d < p->ndefaults; d++)
+		defaults[d] = ExecInitExpr(p->default_exprs[d], NULL);
 	slots = palloc(sizeof(TupleTableSlot *) * maxslots);
 	for (int i = 0; i < maxslots; i++)
 		slots[i] = ExecInitExtraTupleSlot(estate, desc, table_slot_callbacks(rel));
@@ -643,6 +703,7 @@ insert_direct(const TableWriter *w, const Rows *r)
 	cid = GetCurrentCommandId(true);
 
 	MemoryContextSwitchTo(rows_cxt);
+	direct_depth++;
 	for (int row = 0; row < r->nrows; row++)
 	{
 		TupleTableSlot *slot = slots[nslots++];
@@ -652,12 +713,15 @@ insert_direct(const TableWriter *w, const Rows *r)
 		memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
 		for (int c = 0; c < b->ncols; c++)
 		{
-			slot->tts_values[attnums[c] - 1] = r->values[row * b->ncols + c];
-			slot->tts_isnull[attnums[c] - 1] = r->nulls[row * b->ncols + c];
+			slot->tts_values[p->attnums[c] - 1] = r->values[row * b->ncols + c];
+			slot->tts_isnull[p->attnums[c] - 1] = r->nulls[row * b->ncols + c];
 		}
-		for (int a = 0; a < desc->natts; a++)
-			if (defaults[a] != NULL)
-				slot->tts_values[a] = ExecEvalExpr(defaults[a], econtext, &slot->tts_isnull[a]);
+		for (int d = 0; d < p->ndefaults; d++)
+		{
+			int			a = p->default_attnums[d] - 1;
+
+			slot->tts_values[a] = ExecEvalExpr(defaults[d], econtext, &slot->tts_isnull[a]);
+		}
 		ExecStoreVirtualTuple(slot);
 		if (desc->constr != NULL)
 			ExecConstraints(rri, slot, estate);
@@ -678,6 +742,7 @@ insert_direct(const TableWriter *w, const Rows *r)
 			MemoryContextReset(rows_cxt);
 		}
 	}
+	direct_depth--;
 	MemoryContextSwitchTo(old);
 
 	if (bistate != NULL)
@@ -927,6 +992,7 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 void
 cjo_store_reset(void)
 {
+	direct_depth = 0;
 	rowbuf_reset(&state_buf);
 	rowbuf_reset(&new_state_buf);
 	rowbuf_reset(&history_buf);
