@@ -60,6 +60,7 @@ typedef struct RowBuf
 	int			cap;
 	Datum	   *values;			/* nrows x ncols, row-major */
 	bool	   *nulls;
+	ItemPointerData *tids;		/* state_buf only: where each row was read */
 } RowBuf;
 
 /*
@@ -157,7 +158,8 @@ typedef struct TableWriter
 	RowBuf	   *buf;
 	const char *table;			/* in schema cjo */
 	const char *const *columns; /* the buffer's columns, in order */
-	bool		direct;			/* new rows: try insert_direct first */
+	bool		direct;			/* try insert_direct (or, for read rows, update_direct) first */
+	bool		update;			/* the rows were read from the table: update them */
 	DirectPlan	plan;
 	const char *arrays_sql;
 	const char *row_sql;
@@ -165,12 +167,12 @@ typedef struct TableWriter
 	SPIPlanPtr	row_plan;
 } TableWriter;
 
-#define STATE_WRITER(BUF, DIRECT) { \
-	.buf = BUF, .table = "journey_state", .columns = state_columns, .direct = DIRECT, \
+#define STATE_WRITER(BUF, UPDATE) { \
+	.buf = BUF, .table = "journey_state", .columns = state_columns, .direct = true, .update = UPDATE, \
 	.arrays_sql = STATE_ARRAYS_SQL(", data", ", unnest($15)", ", data = excluded.data"), \
 	.row_sql = STATE_ROW_SQL(", data", ", $15", ", data = excluded.data")}
-static TableWriter state_writer = STATE_WRITER(&state_buf, false);
-static TableWriter new_state_writer = STATE_WRITER(&new_state_buf, true);
+static TableWriter state_writer = STATE_WRITER(&state_buf, true);
+static TableWriter new_state_writer = STATE_WRITER(&new_state_buf, false);
 static TableWriter history_writer = {.buf = &history_buf, .table = "history", .columns = history_columns,
 	.direct = true, .arrays_sql = HISTORY_ARRAYS_SQL, .row_sql = HISTORY_ROW_SQL};
 static TableWriter action_writer = {.buf = &action_buf, .table = "actions", .columns = action_columns,
@@ -420,6 +422,7 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 			}
 			st->dirty = false;
 			st->stored = true;
+			st->tid = slot->tts_tid;
 		}
 	}
 	index_endscan(scan);
@@ -506,7 +509,7 @@ cjo_store_load_event(CjoCustomer *c, int64 event_id)
 
 /* Appends one row to a buffer. */
 static void
-rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls)
+rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls, const ItemPointerData *tid)
 {
 	if (b->nrows == b->cap)
 	{
@@ -517,10 +520,16 @@ rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls)
 			: palloc(sizeof(Datum) * b->cap * b->ncols);
 		b->nulls = b->nulls ? repalloc(b->nulls, sizeof(bool) * b->cap * b->ncols)
 			: palloc(sizeof(bool) * b->cap * b->ncols);
+		b->tids = b->tids ? repalloc(b->tids, sizeof(ItemPointerData) * b->cap)
+			: palloc(sizeof(ItemPointerData) * b->cap);
 		MemoryContextSwitchTo(old);
 	}
 	memcpy(b->values + b->nrows * b->ncols, values, sizeof(Datum) * b->ncols);
 	memcpy(b->nulls + b->nrows * b->ncols, nulls, sizeof(bool) * b->ncols);
+	if (tid != NULL)
+		b->tids[b->nrows] = *tid;
+	else
+		ItemPointerSetInvalid(&b->tids[b->nrows]);
 	b->nrows++;
 }
 
@@ -530,6 +539,7 @@ typedef struct Rows
 	int			nrows;
 	Datum	   *values;			/* nrows x ncols, row-major */
 	bool	   *nulls;
+	ItemPointerData *tids;		/* rows read from the table: where */
 } Rows;
 
 /* Takes a buffer's rows out (into the current memory context) and empties it. */
@@ -542,10 +552,12 @@ rowbuf_take(RowBuf *b)
 	r.nrows = b->nrows;
 	r.values = palloc(sizeof(Datum) * n);
 	r.nulls = palloc(sizeof(bool) * n);
+	r.tids = palloc(sizeof(ItemPointerData) * Max(b->nrows, 1));
 	if (b->nrows > 0)
 	{
 		memcpy(r.values, b->values, sizeof(Datum) * b->nrows * b->ncols);
 		memcpy(r.nulls, b->nulls, sizeof(bool) * b->nrows * b->ncols);
+		memcpy(r.tids, b->tids, sizeof(ItemPointerData) * b->nrows);
 	}
 	b->nrows = 0;
 	if (b->cap > 65536)
@@ -553,8 +565,10 @@ rowbuf_take(RowBuf *b)
 		/* Don't keep a huge batch's buffers for the life of the backend. */
 		pfree(b->values);
 		pfree(b->nulls);
+		pfree(b->tids);
 		b->values = NULL;
 		b->nulls = NULL;
+		b->tids = NULL;
 		b->cap = 0;
 	}
 	return r;
@@ -566,7 +580,7 @@ rowbuf_take(RowBuf *b)
 /* insert_direct calls under way: only at 0 may an old plan be freed. */
 static int	direct_depth = 0;
 
-static TableWriter *const direct_writers[] = {&new_state_writer, &history_writer, &action_writer};
+static TableWriter *const direct_writers[] = {&state_writer, &new_state_writer, &history_writer, &action_writer};
 
 /* Relcache invalidation: forget what was worked out for the table. */
 static void
@@ -613,14 +627,27 @@ direct_plan_build(TableWriter *w, Relation rel)
 		return;
 	if (desc->constr && desc->constr->has_generated_stored)
 		return;
+	/* An upsert fires insert triggers too. */
 	if (trig != NULL)
 		for (int i = 0; i < trig->numtriggers; i++)
-			if (TRIGGER_FOR_INSERT(trig->triggers[i].tgtype) && trig->triggers[i].tgenabled != TRIGGER_DISABLED)
+			if ((TRIGGER_FOR_INSERT(trig->triggers[i].tgtype) ||
+				 (w->update && TRIGGER_FOR_UPDATE(trig->triggers[i].tgtype))) &&
+				trig->triggers[i].tgenabled != TRIGGER_DISABLED)
 				return;
 	for (int c = 0; c < w->buf->ncols; c++)
 	{
 		p->attnums[c] = column_if_any(rel, w->columns[c]);
 		if (p->attnums[c] == 0 || TupleDescAttr(desc, p->attnums[c] - 1)->atttypid != w->buf->types[c])
+			return;
+	}
+	/* An update writes whole rows: every column must be one of ours. */
+	if (w->update)
+	{
+		int			live = 0;
+
+		for (int a = 0; a < desc->natts; a++)
+			live += !TupleDescAttr(desc, a)->attisdropped;
+		if (live != w->buf->ncols)
 			return;
 	}
 
@@ -648,109 +675,193 @@ direct_plan_build(TableWriter *w, Relation rel)
 	p->ok = true;
 }
 
+/* A direct write under way: the table and what its rows need. */
+typedef struct DirectWrite
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	ExprState **defaults;
+	TupleTableSlot **slots;
+	int			maxslots;
+	MemoryContext rows_cxt;		/* per group of rows: defaults' values */
+	CommandId	cid;
+} DirectWrite;
+
+/*
+ * Opens a writer's table for a direct write of up to nrows rows, or returns
+ * false, having opened nothing, if the rows need a statement (see
+ * direct_plan_build) or the current role lacks a right the statement needs.
+ */
+static bool
+direct_begin(TableWriter *w, int nrows, DirectWrite *d)
+{
+	DirectPlan *p = &w->plan;
+	Oid			relid = get_relname_relid(w->table, get_namespace_oid("cjo", false));
+	AclMode		rights = w->update ? ACL_INSERT | ACL_UPDATE : ACL_INSERT;
+	TupleDesc	desc;
+	MemoryContext old;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table cjo.%s does not exist", w->table)));
+	d->rel = table_open(relid, RowExclusiveLock);
+	if (p->relid != relid)
+		direct_plan_build(w, d->rel);
+	if (!p->ok || pg_class_aclmask(relid, GetUserId(), rights, ACLMASK_ALL) != rights)
+	{
+		table_close(d->rel, NoLock);
+		return false;
+	}
+	desc = RelationGetDescr(d->rel);
+	d->estate = CreateExecutorState();
+	old = MemoryContextSwitchTo(d->estate->es_query_cxt);
+	d->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(d->rri, d->rel, 0, NULL, 0);
+	ExecOpenIndices(d->rri, false);
+	d->defaults = palloc(sizeof(ExprState *) * Max(p->ndefaults, 1));
+	for (int i = 0; i < p->ndefaults; i++)
+		d->defaults[i] = ExecInitExpr(p->default_exprs[i], NULL);
+	d->maxslots = Min(nrows, MULTI_INSERT_ROWS);
+	d->slots = palloc(sizeof(TupleTableSlot *) * d->maxslots);
+	for (int i = 0; i < d->maxslots; i++)
+		d->slots[i] = ExecInitExtraTupleSlot(d->estate, desc, table_slot_callbacks(d->rel));
+	d->rows_cxt = AllocSetContextCreate(d->estate->es_query_cxt, "cjo rows", ALLOCSET_DEFAULT_SIZES);
+	d->cid = GetCurrentCommandId(true);
+	MemoryContextSwitchTo(old);
+	direct_depth++;
+	return true;
+}
+
+/* Fills a slot with row number row of r and the defaults, and checks the table's constraints. */
+static void
+direct_fill(const TableWriter *w, DirectWrite *d, TupleTableSlot *slot, const Rows *r, int row)
+{
+	const RowBuf *b = w->buf;
+	const DirectPlan *p = &w->plan;
+	TupleDesc	desc = RelationGetDescr(d->rel);
+	ExprContext *econtext = GetPerTupleExprContext(d->estate);
+	MemoryContext old = MemoryContextSwitchTo(d->rows_cxt);
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+	for (int c = 0; c < b->ncols; c++)
+	{
+		slot->tts_values[p->attnums[c] - 1] = r->values[row * b->ncols + c];
+		slot->tts_isnull[p->attnums[c] - 1] = r->nulls[row * b->ncols + c];
+	}
+	for (int i = 0; i < p->ndefaults; i++)
+	{
+		int			a = p->default_attnums[i] - 1;
+
+		slot->tts_values[a] = ExecEvalExpr(d->defaults[i], econtext, &slot->tts_isnull[a]);
+	}
+	ExecStoreVirtualTuple(slot);
+	if (desc->constr != NULL)
+		ExecConstraints(d->rri, slot, d->estate);
+	ResetPerTupleExprContext(d->estate);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+direct_end(DirectWrite *d)
+{
+	direct_depth--;
+	ExecCloseIndices(d->rri);
+	ExecResetTupleTable(d->estate->es_tupleTable, false);
+	FreeExecutorState(d->estate);
+	table_close(d->rel, NoLock);
+}
+
 /*
  * Inserts rows the way COPY FROM does, without a statement to parse, plan
  * or start: the other columns get their defaults (identity, now(), ...),
  * NOT NULL and CHECK constraints are checked, the heap takes the rows a
  * page at a time (table_multi_insert) and each index gets its entries,
- * unique ones checked.  Returns false, having written nothing, if the table
- * needs a real INSERT (see direct_plan_build).
+ * unique ones checked.  Returns false, having written nothing, if the rows
+ * need a statement.
  */
 static bool
 insert_direct(TableWriter *w, const Rows *r)
 {
-	const RowBuf *b = w->buf;
-	DirectPlan *p = &w->plan;
-	Oid			relid = get_relname_relid(w->table, get_namespace_oid("cjo", false));
-	Relation	rel;
-	TupleDesc	desc;
-	EState	   *estate;
-	ResultRelInfo *rri;
-	ExprState **defaults;
-	TupleTableSlot **slots;
-	int			maxslots = Min(r->nrows, MULTI_INSERT_ROWS);
-	int			nslots = 0;
+	DirectWrite d;
 	BulkInsertState bistate;
-	MemoryContext rows_cxt,
-				old;
-	CommandId	cid;
+	int			nslots = 0;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table cjo.%s does not exist", w->table)));
-	rel = table_open(relid, RowExclusiveLock);
-	if (p->relid != relid)
-		direct_plan_build(w, rel);
-	if (!p->ok || pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
-	{
-		table_close(rel, NoLock);
+	if (!direct_begin(w, r->nrows, &d))
 		return false;
-	}
-	desc = RelationGetDescr(rel);
-
-	estate = CreateExecutorState();
-	old = MemoryContextSwitchTo(estate->es_query_cxt);
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, rel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
-	defaults = palloc(sizeof(ExprState *) * Max(p->ndefaults, 1));
-	for (int d = 0; d < p->ndefaults; d++)
-		defaults[d] = ExecInitExpr(p->default_exprs[d], NULL);
-	slots = palloc(sizeof(TupleTableSlot *) * maxslots);
-	for (int i = 0; i < maxslots; i++)
-		slots[i] = ExecInitExtraTupleSlot(estate, desc, table_slot_callbacks(rel));
-	rows_cxt = AllocSetContextCreate(estate->es_query_cxt, "cjo rows", ALLOCSET_DEFAULT_SIZES);
 	bistate = r->nrows > MULTI_INSERT_ROWS ? GetBulkInsertState() : NULL;
-	cid = GetCurrentCommandId(true);
-
-	MemoryContextSwitchTo(rows_cxt);
-	direct_depth++;
 	for (int row = 0; row < r->nrows; row++)
 	{
-		TupleTableSlot *slot = slots[nslots++];
-		ExprContext *econtext = GetPerTupleExprContext(estate);
-
-		ExecClearTuple(slot);
-		memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
-		for (int c = 0; c < b->ncols; c++)
+		direct_fill(w, &d, d.slots[nslots++], r, row);
+		if (nslots == d.maxslots || row == r->nrows - 1)
 		{
-			slot->tts_values[p->attnums[c] - 1] = r->values[row * b->ncols + c];
-			slot->tts_isnull[p->attnums[c] - 1] = r->nulls[row * b->ncols + c];
-		}
-		for (int d = 0; d < p->ndefaults; d++)
-		{
-			int			a = p->default_attnums[d] - 1;
-
-			slot->tts_values[a] = ExecEvalExpr(defaults[d], econtext, &slot->tts_isnull[a]);
-		}
-		ExecStoreVirtualTuple(slot);
-		if (desc->constr != NULL)
-			ExecConstraints(rri, slot, estate);
-		ResetPerTupleExprContext(estate);
-
-		if (nslots == maxslots || row == r->nrows - 1)
-		{
-			table_multi_insert(rel, slots, nslots, cid, 0, bistate);
-			if (rri->ri_NumIndices > 0)
+			table_multi_insert(d.rel, d.slots, nslots, d.cid, 0, bistate);
+			if (d.rri->ri_NumIndices > 0)
 				for (int i = 0; i < nslots; i++)
 				{
-					list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL));
-					ResetPerTupleExprContext(estate);
+					list_free(ExecInsertIndexTuples(d.rri, d.slots[i], d.estate, false, false, NULL, NIL));
+					ResetPerTupleExprContext(d.estate);
 				}
 			for (int i = 0; i < nslots; i++)
-				ExecClearTuple(slots[i]);
+				ExecClearTuple(d.slots[i]);
 			nslots = 0;
-			MemoryContextReset(rows_cxt);
+			MemoryContextReset(d.rows_cxt);
 		}
 	}
-	direct_depth--;
-	MemoryContextSwitchTo(old);
-
 	if (bistate != NULL)
 		FreeBulkInsertState(bistate);
-	ExecCloseIndices(rri);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
+	direct_end(&d);
+	return true;
+}
+
+/*
+ * Updates rows read by cjo_store_load where it read them, as an UPDATE
+ * would: constraints checked, index entries added unless the update is
+ * HOT.  The customers' locks keep other batches away, but a row someone
+ * else updated or deleted meanwhile (by hand, without the lock) is left in
+ * *left, for the upsert statement, which follows the row to its latest
+ * version.  Returns false, having written nothing, if the rows need a
+ * statement.
+ */
+static bool
+update_direct(TableWriter *w, const Rows *r, Rows *left)
+{
+	const RowBuf *b = w->buf;
+	DirectWrite d;
+
+	left->nrows = 0;
+	if (!direct_begin(w, 1, &d))
+		return false;
+	left->values = palloc(sizeof(Datum) * r->nrows * b->ncols);
+	left->nulls = palloc(sizeof(bool) * r->nrows * b->ncols);
+	left->tids = palloc(sizeof(ItemPointerData) * r->nrows);
+	for (int row = 0; row < r->nrows; row++)
+	{
+		TupleTableSlot *slot = d.slots[0];
+		TM_FailureData tmfd;
+		LockTupleMode lockmode;
+		bool		update_indexes;
+		TM_Result	result;
+
+		direct_fill(w, &d, slot, r, row);
+		result = table_tuple_update(d.rel, &r->tids[row], slot, d.cid, InvalidSnapshot, InvalidSnapshot,
+									true, &tmfd, &lockmode, &update_indexes);
+		if (result == TM_Ok)
+		{
+			if (update_indexes && d.rri->ri_NumIndices > 0)
+				list_free(ExecInsertIndexTuples(d.rri, slot, d.estate, false, false, NULL, NIL));
+			ResetPerTupleExprContext(d.estate);
+		}
+		else
+		{
+			memcpy(left->values + left->nrows * b->ncols, r->values + row * b->ncols, sizeof(Datum) * b->ncols);
+			memcpy(left->nulls + left->nrows * b->ncols, r->nulls + row * b->ncols, sizeof(bool) * b->ncols);
+			left->tids[left->nrows++] = r->tids[row];
+		}
+		ExecClearTuple(slot);
+		MemoryContextReset(d.rows_cxt);
+	}
+	direct_end(&d);
 	return true;
 }
 
@@ -762,9 +873,15 @@ write_rows(TableWriter *w, const Rows *r)
 	Datum		args[MAX_COLS];
 	char		nulls[MAX_COLS];
 
+	Rows		left;
+
 	if (r->nrows == 0)
 		return;
-	if (w->direct && insert_direct(w, r))
+	if (w->direct && w->update && update_direct(w, r, &left))
+		r = &left;
+	else if (w->direct && !w->update && insert_direct(w, r))
+		return;
+	if (r->nrows == 0)
 		return;
 	if (r->nrows <= ROW_BY_ROW)
 	{
@@ -863,7 +980,7 @@ cjo_store_history(CjoCustomer *c, int32 journey_id, const CjoMove *m)
 	v[8] = int2_array(m->path, m->n);
 	v[9] = any_choice ? int2_array(m->choices, m->n - 1) : (Datum) 0;
 	n[9] = !any_choice;
-	rowbuf_add(&history_buf, v, n);
+	rowbuf_add(&history_buf, v, n, NULL);
 	MemoryContextSwitchTo(old);
 }
 
@@ -885,7 +1002,7 @@ cjo_store_action(const char *customer_id, const CjoState *st, int16 node, const 
 	v[7] = JsonbPGetDatum(payload);
 	v[8] = Int64GetDatum(event_id);
 	n[8] = event_id == 0;
-	rowbuf_add(&action_buf, v, n);
+	rowbuf_add(&action_buf, v, n, NULL);
 }
 
 /* Turns the C strings buffered in column col into text datums. */
@@ -944,7 +1061,7 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 			n[13] = st->entry_event_id == 0;
 			v[14] = PointerGetDatum(st->data);
 			n[14] = st->data == NULL;
-			rowbuf_add(st->stored ? &state_buf : &new_state_buf, v, n);
+			rowbuf_add(st->stored ? &state_buf : &new_state_buf, v, n, st->stored ? &st->tid : NULL);
 			st->dirty = false;
 			st->stored = true;
 		}
