@@ -1,16 +1,17 @@
 /*
- * store.c: read and write customers' journey data with a few statements
- * per batch.
+ * store.c: read and write customers' journey data, a batch at a time.
  *
- * Reads take every customer of a batch at once (customer_id = ANY($1)).
- * Writes are buffered in memory and sent, when the batch ends, as one
- * statement for the three tables: INSERT ... SELECT unnest($1), unnest($2),
- * ... for each, column arrays as parameters, so the cost per row is an array
- * element, not a statement.  (Set functions in the select list stream their
- * rows; unnest() in FROM would first copy them all into a tuplestore.)
- * Plans are prepared once per backend.  Every statement names only the
- * customers of the batch, which is what a distributed (per-customer
- * sharded) deployment needs.
+ * Reads take every customer of a batch by direct scans of the primary keys.
+ * Writes are buffered in memory and stored when the batch ends, table by
+ * table, the way COPY FROM stores rows: through the table AM, a page of rows
+ * at a time, with defaults, constraints and index entries, and states read
+ * by the batch updated where they were read.  A table that needs more than
+ * that (an enabled trigger, row-level security, ...) is written by
+ * statements instead: INSERT ... SELECT unnest($1), unnest($2), ... with
+ * column arrays as parameters, or INSERT ... VALUES for one or two rows,
+ * prepared once per backend.  Every write names only the customers of the
+ * batch, which is what a distributed (per-customer sharded) deployment
+ * needs.
  *
  * All functions here expect SPI to be connected by the caller (trigger.c,
  * advance.c) and keep the caller's memory context current.
