@@ -82,6 +82,8 @@ typedef struct CjoState
 	int16		node;
 	char		status;
 	bool		dirty;			/* must be written back */
+	bool		stored;			/* its row exists in cjo.journey_state (read by cjo_store_load) */
+	ItemPointerData tid;		/* where cjo_store_load read it */
 	TimestampTz entered_at;
 	TimestampTz node_at;
 	TimestampTz due_at;			/* CJO_NO_TIME: no timer */

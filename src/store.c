@@ -1,16 +1,17 @@
 /*
- * store.c: read and write customers' journey data with a few statements
- * per batch.
+ * store.c: read and write customers' journey data, a batch at a time.
  *
- * Reads take every customer of a batch at once (customer_id = ANY($1)).
- * Writes are buffered in memory and sent, when the batch ends, as one
- * statement for the three tables: INSERT ... SELECT unnest($1), unnest($2),
- * ... for each, column arrays as parameters, so the cost per row is an array
- * element, not a statement.  (Set functions in the select list stream their
- * rows; unnest() in FROM would first copy them all into a tuplestore.)
- * Plans are prepared once per backend.  Every statement names only the
- * customers of the batch, which is what a distributed (per-customer
- * sharded) deployment needs.
+ * Reads take every customer of a batch by direct scans of the primary keys.
+ * Writes are buffered in memory and stored when the batch ends, table by
+ * table, the way COPY FROM stores rows: through the table AM, a page of rows
+ * at a time, with defaults, constraints and index entries, and states read
+ * by the batch updated where they were read.  A table that needs more than
+ * that (an enabled trigger, row-level security, ...) is written by
+ * statements instead: INSERT ... SELECT unnest($1), unnest($2), ... with
+ * column arrays as parameters, or INSERT ... VALUES for one or two rows,
+ * prepared once per backend.  Every write names only the customers of the
+ * batch, which is what a distributed (per-customer sharded) deployment
+ * needs.
  *
  * All functions here expect SPI to be connected by the caller (trigger.c,
  * advance.c) and keep the caller's memory context current.
@@ -18,19 +19,28 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -51,28 +61,39 @@ typedef struct RowBuf
 	int			cap;
 	Datum	   *values;			/* nrows x ncols, row-major */
 	bool	   *nulls;
+	ItemPointerData *tids;		/* state_buf only: where each row was read */
 } RowBuf;
 
-/* The last column, data, is dropped on 0.1.0 tables: see state_columns_init. */
-static RowBuf state_buf = {
-	.ncols = 15,
-	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, CHAROID, TIMESTAMPTZOID,
+/*
+ * States are buffered in two lots: rows read by cjo_store_load (updated) and
+ * new rows (inserted).  The last column, data, is dropped on 0.1.0 tables:
+ * see state_columns_init.
+ */
+#define STATE_TYPES {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT2OID, CHAROID, TIMESTAMPTZOID, \
 	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, INT8OID, JSONBOID}
-};
+static RowBuf state_buf = {.ncols = 15, .types = STATE_TYPES};
+static RowBuf new_state_buf = {.ncols = 15, .types = STATE_TYPES};
+static const char *const state_columns[] = {"customer_id", "journey_id", "version", "run", "step", "node",
+	"status", "entered_at", "node_at", "due_at", "ended_at", "converted_at", "goal_value", "entry_event_id", "data"};
 
 /*
- * Paths differ in length and a two-dimensional array cannot hold them, so
- * each path travels as the text of a smallint[] inside a text[].
+ * Paths differ in length and a two-dimensional array cannot hold them: the
+ * statement path sends each one as the text of a smallint[] inside a text[]
+ * (see write_rows).
  */
 static RowBuf history_buf = {
 	.ncols = 10,
-	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, CHAROID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
+	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, CHAROID, INT8OID, TIMESTAMPTZOID, INT2ARRAYOID, INT2ARRAYOID}
 };
+static const char *const history_columns[] = {"customer_id", "journey_id", "version", "run", "step", "cause",
+	"event_id", "at", "path", "choices"};
 
 static RowBuf action_buf = {
 	.ncols = 9,
 	.types = {TEXTOID, INT4OID, INT4OID, INT4OID, INT2OID, TEXTOID, TEXTOID, JSONBOID, INT8OID}
 };
+static const char *const action_columns[] = {"customer_id", "journey_id", "version", "run", "node", "channel",
+	"template", "payload", "event_id"};
 
 /*
  * Each table is written with one statement per batch, only if the batch has
@@ -113,23 +134,50 @@ static RowBuf action_buf = {
 /* Up to this many rows for a table, they are written one statement each. */
 #define ROW_BY_ROW 2
 
-/* The statements writing one table, prepared on first use. */
+/*
+ * What insert_direct needs to know of a table, worked out once per backend
+ * and again whenever the table's relcache entry is invalidated (ALTER
+ * TABLE, triggers enabled or created, defaults changed, ...).
+ */
+typedef struct DirectPlan
+{
+	Oid			relid;			/* InvalidOid: to be worked out */
+	bool		ok;				/* rows may be stored without a statement */
+	AttrNumber	attnums[MAX_COLS];	/* the table's number of each buffer column */
+	int			ndefaults;
+	AttrNumber *default_attnums;	/* the other columns that have a default ... */
+	Expr	  **default_exprs;	/* ... and its planned expression */
+	MemoryContext cxt;			/* where the above live */
+} DirectPlan;
+
+/*
+ * How one table is written: straight through the table AM when it may be
+ * (insert_direct), else by statements prepared on first use.
+ */
 typedef struct TableWriter
 {
 	RowBuf	   *buf;
+	const char *table;			/* in schema cjo */
+	const char *const *columns; /* the buffer's columns, in order */
+	bool		direct;			/* try insert_direct (or, for read rows, update_direct) first */
+	bool		update;			/* the rows were read from the table: update them */
+	DirectPlan	plan;
 	const char *arrays_sql;
 	const char *row_sql;
 	SPIPlanPtr	arrays_plan;
 	SPIPlanPtr	row_plan;
 } TableWriter;
 
-static TableWriter state_writer = {
-	.buf = &state_buf,
-	.arrays_sql = STATE_ARRAYS_SQL(", data", ", unnest($15)", ", data = excluded.data"),
-	.row_sql = STATE_ROW_SQL(", data", ", $15", ", data = excluded.data")
-};
-static TableWriter history_writer = {.buf = &history_buf, .arrays_sql = HISTORY_ARRAYS_SQL, .row_sql = HISTORY_ROW_SQL};
-static TableWriter action_writer = {.buf = &action_buf, .arrays_sql = ACTION_ARRAYS_SQL, .row_sql = ACTION_ROW_SQL};
+#define STATE_WRITER(BUF, UPDATE) { \
+	.buf = BUF, .table = "journey_state", .columns = state_columns, .direct = true, .update = UPDATE, \
+	.arrays_sql = STATE_ARRAYS_SQL(", data", ", unnest($15)", ", data = excluded.data"), \
+	.row_sql = STATE_ROW_SQL(", data", ", $15", ", data = excluded.data")}
+static TableWriter state_writer = STATE_WRITER(&state_buf, true);
+static TableWriter new_state_writer = STATE_WRITER(&new_state_buf, false);
+static TableWriter history_writer = {.buf = &history_buf, .table = "history", .columns = history_columns,
+	.direct = true, .arrays_sql = HISTORY_ARRAYS_SQL, .row_sql = HISTORY_ROW_SQL};
+static TableWriter action_writer = {.buf = &action_buf, .table = "actions", .columns = action_columns,
+	.direct = true, .arrays_sql = ACTION_ARRAYS_SQL, .row_sql = ACTION_ROW_SQL};
 
 /* Prepares a statement once per backend; arguments are arrays of the column types. */
 static SPIPlanPtr
@@ -139,7 +187,7 @@ prepare(const char *sql, int nargs, const Oid *types, bool arrays)
 	SPIPlanPtr	plan;
 
 	for (int i = 0; i < nargs; i++)
-		argtypes[i] = arrays ? get_array_type(types[i]) : types[i];
+		argtypes[i] = !arrays ? types[i] : types[i] == INT2ARRAYOID ? TEXTARRAYOID : get_array_type(types[i]);
 	/*
 	 * Generic plans: the plan cache would otherwise keep re-planning
 	 * "= ANY($1)" for every batch, which costs more than the batch itself
@@ -236,9 +284,9 @@ state_columns_init(void)
 	rel = OidIsValid(nsp) ? get_relname_relid("journey_state", nsp) : InvalidOid;
 	if (OidIsValid(rel) && get_attnum(rel, "data") == InvalidAttrNumber)
 	{
-		state_buf.ncols = 14;
-		state_writer.arrays_sql = STATE_ARRAYS_SQL("", "", "");
-		state_writer.row_sql = STATE_ROW_SQL("", "", "");
+		state_buf.ncols = new_state_buf.ncols = 14;
+		state_writer.arrays_sql = new_state_writer.arrays_sql = STATE_ARRAYS_SQL("", "", "");
+		state_writer.row_sql = new_state_writer.row_sql = STATE_ROW_SQL("", "", "");
 	}
 	done = true;
 }
@@ -374,6 +422,8 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 				st->data = isnull ? NULL : DatumGetJsonbPCopy(d);
 			}
 			st->dirty = false;
+			st->stored = true;
+			st->tid = slot->tts_tid;
 		}
 	}
 	index_endscan(scan);
@@ -460,7 +510,7 @@ cjo_store_load_event(CjoCustomer *c, int64 event_id)
 
 /* Appends one row to a buffer. */
 static void
-rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls)
+rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls, const ItemPointerData *tid)
 {
 	if (b->nrows == b->cap)
 	{
@@ -471,10 +521,16 @@ rowbuf_add(RowBuf *b, const Datum *values, const bool *nulls)
 			: palloc(sizeof(Datum) * b->cap * b->ncols);
 		b->nulls = b->nulls ? repalloc(b->nulls, sizeof(bool) * b->cap * b->ncols)
 			: palloc(sizeof(bool) * b->cap * b->ncols);
+		b->tids = b->tids ? repalloc(b->tids, sizeof(ItemPointerData) * b->cap)
+			: palloc(sizeof(ItemPointerData) * b->cap);
 		MemoryContextSwitchTo(old);
 	}
 	memcpy(b->values + b->nrows * b->ncols, values, sizeof(Datum) * b->ncols);
 	memcpy(b->nulls + b->nrows * b->ncols, nulls, sizeof(bool) * b->ncols);
+	if (tid != NULL)
+		b->tids[b->nrows] = *tid;
+	else
+		ItemPointerSetInvalid(&b->tids[b->nrows]);
 	b->nrows++;
 }
 
@@ -484,6 +540,7 @@ typedef struct Rows
 	int			nrows;
 	Datum	   *values;			/* nrows x ncols, row-major */
 	bool	   *nulls;
+	ItemPointerData *tids;		/* rows read from the table: where */
 } Rows;
 
 /* Takes a buffer's rows out (into the current memory context) and empties it. */
@@ -496,10 +553,12 @@ rowbuf_take(RowBuf *b)
 	r.nrows = b->nrows;
 	r.values = palloc(sizeof(Datum) * n);
 	r.nulls = palloc(sizeof(bool) * n);
+	r.tids = palloc(sizeof(ItemPointerData) * Max(b->nrows, 1));
 	if (b->nrows > 0)
 	{
 		memcpy(r.values, b->values, sizeof(Datum) * b->nrows * b->ncols);
 		memcpy(r.nulls, b->nulls, sizeof(bool) * b->nrows * b->ncols);
+		memcpy(r.tids, b->tids, sizeof(ItemPointerData) * b->nrows);
 	}
 	b->nrows = 0;
 	if (b->cap > 65536)
@@ -507,21 +566,322 @@ rowbuf_take(RowBuf *b)
 		/* Don't keep a huge batch's buffers for the life of the backend. */
 		pfree(b->values);
 		pfree(b->nulls);
+		pfree(b->tids);
 		b->values = NULL;
 		b->nulls = NULL;
+		b->tids = NULL;
 		b->cap = 0;
 	}
 	return r;
 }
 
+/* Rows handed to the table AM at a time, as COPY FROM does. */
+#define MULTI_INSERT_ROWS 1000
+
+/* insert_direct calls under way: only at 0 may an old plan be freed. */
+static int	direct_depth = 0;
+
+static TableWriter *const direct_writers[] = {&state_writer, &new_state_writer, &history_writer, &action_writer};
+
+/* Relcache invalidation: forget what was worked out for the table. */
+static void
+direct_plan_invalidate(Datum arg, Oid relid)
+{
+	for (int i = 0; i < (int) lengthof(direct_writers); i++)
+		if (!OidIsValid(relid) || direct_writers[i]->plan.relid == relid)
+			direct_writers[i]->plan.relid = InvalidOid;
+}
+
+/*
+ * May rows be stored in rel without a statement?  Only if an INSERT would
+ * do nothing more than store them, fill in defaults, check constraints and
+ * insert index entries: no enabled insert trigger (the user's, the delivery
+ * policies' trigger on cjo.actions, and foreign keys and deferred unique
+ * checks, which are triggers too), no row-level security, no stored
+ * generated column, no partitioning, and the columns of the types the
+ * buffer holds.  Otherwise the statement does it all.  (The right to insert
+ * is checked at each write: a grant does not invalidate the relcache.)
+ */
+static void
+direct_plan_build(TableWriter *w, Relation rel)
+{
+	DirectPlan *p = &w->plan;
+	TupleDesc	desc = RelationGetDescr(rel);
+	TriggerDesc *trig = rel->trigdesc;
+	MemoryContext old;
+	static bool registered = false;
+
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(direct_plan_invalidate, (Datum) 0);
+		registered = true;
+	}
+	/* A plan still in use by an outer write (a default that inserts events?) is left alone. */
+	if (p->cxt != NULL && direct_depth == 0)
+		MemoryContextDelete(p->cxt);
+	p->cxt = AllocSetContextCreate(TopMemoryContext, "cjo direct insert", ALLOCSET_SMALL_SIZES);
+	p->relid = RelationGetRelid(rel);
+	p->ok = false;
+	p->ndefaults = 0;
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
+		rel->rd_rel->relrowsecurity)
+		return;
+	if (desc->constr && desc->constr->has_generated_stored)
+		return;
+	/* An upsert fires insert triggers too. */
+	if (trig != NULL)
+		for (int i = 0; i < trig->numtriggers; i++)
+			if ((TRIGGER_FOR_INSERT(trig->triggers[i].tgtype) ||
+				 (w->update && TRIGGER_FOR_UPDATE(trig->triggers[i].tgtype))) &&
+				trig->triggers[i].tgenabled != TRIGGER_DISABLED)
+				return;
+	for (int c = 0; c < w->buf->ncols; c++)
+	{
+		p->attnums[c] = column_if_any(rel, w->columns[c]);
+		if (p->attnums[c] == 0 || TupleDescAttr(desc, p->attnums[c] - 1)->atttypid != w->buf->types[c])
+			return;
+	}
+	/* An update writes whole rows: every column must be one of ours. */
+	if (w->update)
+	{
+		int			live = 0;
+
+		for (int a = 0; a < desc->natts; a++)
+			live += !TupleDescAttr(desc, a)->attisdropped;
+		if (live != w->buf->ncols)
+			return;
+	}
+
+	/* The other columns get their defaults, as in an INSERT naming only ours. */
+	old = MemoryContextSwitchTo(p->cxt);
+	p->default_attnums = palloc(sizeof(AttrNumber) * desc->natts);
+	p->default_exprs = palloc(sizeof(Expr *) * desc->natts);
+	for (int a = 1; a <= desc->natts; a++)
+	{
+		bool		given = false;
+		Node	   *expr;
+
+		for (int c = 0; c < w->buf->ncols; c++)
+			given |= p->attnums[c] == a;
+		if (given || TupleDescAttr(desc, a - 1)->attisdropped)
+			continue;
+		expr = build_column_default(rel, a);
+		if (expr == NULL)
+			continue;
+		p->default_attnums[p->ndefaults] = a;
+		p->default_exprs[p->ndefaults] = expression_planner((Expr *) expr);
+		p->ndefaults++;
+	}
+	MemoryContextSwitchTo(old);
+	p->ok = true;
+}
+
+/* A direct write under way: the table and what its rows need. */
+typedef struct DirectWrite
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	ExprState **defaults;
+	TupleTableSlot **slots;
+	int			maxslots;
+	MemoryContext rows_cxt;		/* per group of rows: defaults' values */
+	CommandId	cid;
+} DirectWrite;
+
+/*
+ * Opens a writer's table for a direct write of up to nrows rows, or returns
+ * false, having opened nothing, if the rows need a statement (see
+ * direct_plan_build) or the current role lacks a right the statement needs.
+ */
+static bool
+direct_begin(TableWriter *w, int nrows, DirectWrite *d)
+{
+	DirectPlan *p = &w->plan;
+	Oid			relid = get_relname_relid(w->table, get_namespace_oid("cjo", false));
+	AclMode		rights = w->update ? ACL_INSERT | ACL_UPDATE : ACL_INSERT;
+	TupleDesc	desc;
+	MemoryContext old;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table cjo.%s does not exist", w->table)));
+	d->rel = table_open(relid, RowExclusiveLock);
+	if (p->relid != relid)
+		direct_plan_build(w, d->rel);
+	if (!p->ok || pg_class_aclmask(relid, GetUserId(), rights, ACLMASK_ALL) != rights)
+	{
+		table_close(d->rel, NoLock);
+		return false;
+	}
+	desc = RelationGetDescr(d->rel);
+	d->estate = CreateExecutorState();
+	old = MemoryContextSwitchTo(d->estate->es_query_cxt);
+	d->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(d->rri, d->rel, 0, NULL, 0);
+	ExecOpenIndices(d->rri, false);
+	d->defaults = palloc(sizeof(ExprState *) * Max(p->ndefaults, 1));
+	for (int i = 0; i < p->ndefaults; i++)
+		d->defaults[i] = ExecInitExpr(p->default_exprs[i], NULL);
+	d->maxslots = Min(nrows, MULTI_INSERT_ROWS);
+	d->slots = palloc(sizeof(TupleTableSlot *) * d->maxslots);
+	for (int i = 0; i < d->maxslots; i++)
+		d->slots[i] = ExecInitExtraTupleSlot(d->estate, desc, table_slot_callbacks(d->rel));
+	d->rows_cxt = AllocSetContextCreate(d->estate->es_query_cxt, "cjo rows", ALLOCSET_DEFAULT_SIZES);
+	d->cid = GetCurrentCommandId(true);
+	MemoryContextSwitchTo(old);
+	direct_depth++;
+	return true;
+}
+
+/* Fills a slot with row number row of r and the defaults, and checks the table's constraints. */
+static void
+direct_fill(const TableWriter *w, DirectWrite *d, TupleTableSlot *slot, const Rows *r, int row)
+{
+	const RowBuf *b = w->buf;
+	const DirectPlan *p = &w->plan;
+	TupleDesc	desc = RelationGetDescr(d->rel);
+	ExprContext *econtext = GetPerTupleExprContext(d->estate);
+	MemoryContext old = MemoryContextSwitchTo(d->rows_cxt);
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+	for (int c = 0; c < b->ncols; c++)
+	{
+		slot->tts_values[p->attnums[c] - 1] = r->values[row * b->ncols + c];
+		slot->tts_isnull[p->attnums[c] - 1] = r->nulls[row * b->ncols + c];
+	}
+	for (int i = 0; i < p->ndefaults; i++)
+	{
+		int			a = p->default_attnums[i] - 1;
+
+		slot->tts_values[a] = ExecEvalExpr(d->defaults[i], econtext, &slot->tts_isnull[a]);
+	}
+	ExecStoreVirtualTuple(slot);
+	if (desc->constr != NULL)
+		ExecConstraints(d->rri, slot, d->estate);
+	ResetPerTupleExprContext(d->estate);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+direct_end(DirectWrite *d)
+{
+	direct_depth--;
+	ExecCloseIndices(d->rri);
+	ExecResetTupleTable(d->estate->es_tupleTable, false);
+	FreeExecutorState(d->estate);
+	table_close(d->rel, NoLock);
+}
+
+/*
+ * Inserts rows the way COPY FROM does, without a statement to parse, plan
+ * or start: the other columns get their defaults (identity, now(), ...),
+ * NOT NULL and CHECK constraints are checked, the heap takes the rows a
+ * page at a time (table_multi_insert) and each index gets its entries,
+ * unique ones checked.  Returns false, having written nothing, if the rows
+ * need a statement.
+ */
+static bool
+insert_direct(TableWriter *w, const Rows *r)
+{
+	DirectWrite d;
+	BulkInsertState bistate;
+	int			nslots = 0;
+
+	if (!direct_begin(w, r->nrows, &d))
+		return false;
+	bistate = r->nrows > MULTI_INSERT_ROWS ? GetBulkInsertState() : NULL;
+	for (int row = 0; row < r->nrows; row++)
+	{
+		direct_fill(w, &d, d.slots[nslots++], r, row);
+		if (nslots == d.maxslots || row == r->nrows - 1)
+		{
+			table_multi_insert(d.rel, d.slots, nslots, d.cid, 0, bistate);
+			if (d.rri->ri_NumIndices > 0)
+				for (int i = 0; i < nslots; i++)
+				{
+					list_free(ExecInsertIndexTuples(d.rri, d.slots[i], d.estate, false, false, NULL, NIL));
+					ResetPerTupleExprContext(d.estate);
+				}
+			for (int i = 0; i < nslots; i++)
+				ExecClearTuple(d.slots[i]);
+			nslots = 0;
+			MemoryContextReset(d.rows_cxt);
+		}
+	}
+	if (bistate != NULL)
+		FreeBulkInsertState(bistate);
+	direct_end(&d);
+	return true;
+}
+
+/*
+ * Updates rows read by cjo_store_load where it read them, as an UPDATE
+ * would: constraints checked, index entries added unless the update is
+ * HOT.  The customers' locks keep other batches away, but a row someone
+ * else updated or deleted meanwhile (by hand, without the lock) is left in
+ * *left, for the upsert statement, which follows the row to its latest
+ * version.  Returns false, having written nothing, if the rows need a
+ * statement.
+ */
+static bool
+update_direct(TableWriter *w, const Rows *r, Rows *left)
+{
+	const RowBuf *b = w->buf;
+	DirectWrite d;
+
+	left->nrows = 0;
+	if (!direct_begin(w, 1, &d))
+		return false;
+	left->values = palloc(sizeof(Datum) * r->nrows * b->ncols);
+	left->nulls = palloc(sizeof(bool) * r->nrows * b->ncols);
+	left->tids = palloc(sizeof(ItemPointerData) * r->nrows);
+	for (int row = 0; row < r->nrows; row++)
+	{
+		TupleTableSlot *slot = d.slots[0];
+		TM_FailureData tmfd;
+		LockTupleMode lockmode;
+		bool		update_indexes;
+		TM_Result	result;
+
+		direct_fill(w, &d, slot, r, row);
+		result = table_tuple_update(d.rel, &r->tids[row], slot, d.cid, InvalidSnapshot, InvalidSnapshot,
+									true, &tmfd, &lockmode, &update_indexes);
+		if (result == TM_Ok)
+		{
+			if (update_indexes && d.rri->ri_NumIndices > 0)
+				list_free(ExecInsertIndexTuples(d.rri, slot, d.estate, false, false, NULL, NIL));
+			ResetPerTupleExprContext(d.estate);
+		}
+		else
+		{
+			memcpy(left->values + left->nrows * b->ncols, r->values + row * b->ncols, sizeof(Datum) * b->ncols);
+			memcpy(left->nulls + left->nrows * b->ncols, r->nulls + row * b->ncols, sizeof(bool) * b->ncols);
+			left->tids[left->nrows++] = r->tids[row];
+		}
+		ExecClearTuple(slot);
+		MemoryContextReset(d.rows_cxt);
+	}
+	direct_end(&d);
+	return true;
+}
+
 /* Writes rows taken out of a writer's buffer: row by row, or as column arrays. */
 static void
-write_rows(TableWriter *w, Rows *r)
+write_rows(TableWriter *w, const Rows *r)
 {
 	RowBuf	   *b = w->buf;
 	Datum		args[MAX_COLS];
 	char		nulls[MAX_COLS];
 
+	Rows		left;
+
+	if (r->nrows == 0)
+		return;
+	if (w->direct && w->update && update_direct(w, r, &left))
+		r = &left;
+	else if (w->direct && !w->update && insert_direct(w, r))
+		return;
 	if (r->nrows == 0)
 		return;
 	if (r->nrows <= ROW_BY_ROW)
@@ -554,13 +914,17 @@ write_rows(TableWriter *w, Rows *r)
 			int			dims[1] = {r->nrows};
 			int			lbs[1] = {1};
 
-			get_typlenbyvalalign(b->types[c], &typlen, &byval, &align);
+			Oid			elemtype = b->types[c] == INT2ARRAYOID ? TEXTOID : b->types[c];
+
+			get_typlenbyvalalign(elemtype, &typlen, &byval, &align);
 			for (int row = 0; row < r->nrows; row++)
 			{
 				col[row] = r->values[row * b->ncols + c];
 				colnulls[row] = r->nulls[row * b->ncols + c];
+				if (elemtype != b->types[c] && !colnulls[row])
+					col[row] = CStringGetTextDatum(OidOutputFunctionCall(F_ARRAY_OUT, col[row]));
 			}
-			args[c] = PointerGetDatum(construct_md_array(col, colnulls, 1, dims, lbs, b->types[c],
+			args[c] = PointerGetDatum(construct_md_array(col, colnulls, 1, dims, lbs, elemtype,
 														 typlen, byval, align));
 		}
 		pfree(col);
@@ -576,25 +940,22 @@ rowbuf_reset(RowBuf *b)
 	b->nrows = 0;
 }
 
-/* Writes a smallint array literal, -1 as NULL: "{NULL,3,4}". */
-static char *
-int2_array_text(const int16 *v, int n)
+/* A smallint[], -1 as NULL: {NULL,3,4}. */
+static Datum
+int2_array(const int16 *v, int n)
 {
-	StringInfoData buf;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
 	for (int i = 0; i < n; i++)
 	{
-		if (i > 0)
-			appendStringInfoChar(&buf, ',');
-		if (v[i] < 0)
-			appendStringInfoString(&buf, "NULL");
-		else
-			appendStringInfo(&buf, "%d", v[i]);
+		elems[i] = Int16GetDatum(v[i]);
+		nulls[i] = v[i] < 0;
 	}
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, INT2OID, sizeof(int16), true,
+											  TYPALIGN_SHORT));
 }
 
 /* Buffers one history row: a move.  Its arrays go to the customer's lasting memory. */
@@ -617,10 +978,10 @@ cjo_store_history(CjoCustomer *c, int32 journey_id, const CjoMove *m)
 	v[6] = Int64GetDatum(m->event_id);
 	n[6] = m->event_id == 0;
 	v[7] = TimestampTzGetDatum(m->at);
-	v[8] = PointerGetDatum(int2_array_text(m->path, m->n));
-	v[9] = PointerGetDatum(any_choice ? int2_array_text(m->choices, m->n - 1) : NULL);
+	v[8] = int2_array(m->path, m->n);
+	v[9] = any_choice ? int2_array(m->choices, m->n - 1) : (Datum) 0;
 	n[9] = !any_choice;
-	rowbuf_add(&history_buf, v, n);
+	rowbuf_add(&history_buf, v, n, NULL);
 	MemoryContextSwitchTo(old);
 }
 
@@ -642,7 +1003,7 @@ cjo_store_action(const char *customer_id, const CjoState *st, int16 node, const 
 	v[7] = JsonbPGetDatum(payload);
 	v[8] = Int64GetDatum(event_id);
 	n[8] = event_id == 0;
-	rowbuf_add(&action_buf, v, n);
+	rowbuf_add(&action_buf, v, n, NULL);
 }
 
 /* Turns the C strings buffered in column col into text datums. */
@@ -669,6 +1030,7 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 	List	   *channels = NIL;
 	ListCell   *lc;
 	Rows		states,
+				new_states,
 				history,
 				actions;
 
@@ -700,14 +1062,14 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 			n[13] = st->entry_event_id == 0;
 			v[14] = PointerGetDatum(st->data);
 			n[14] = st->data == NULL;
-			rowbuf_add(&state_buf, v, n);
+			rowbuf_add(st->stored ? &state_buf : &new_state_buf, v, n, st->stored ? &st->tid : NULL);
 			st->dirty = false;
+			st->stored = true;
 		}
 
 	strings_to_text(&state_buf, 0);
+	strings_to_text(&new_state_buf, 0);
 	strings_to_text(&history_buf, 0);
-	strings_to_text(&history_buf, 8);
-	strings_to_text(&history_buf, 9);
 	strings_to_text(&action_buf, 0);
 	strings_to_text(&action_buf, 5);
 	strings_to_text(&action_buf, 6);
@@ -733,8 +1095,10 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 	 * subtransaction aborts) without touching ours.
 	 */
 	states = rowbuf_take(&state_buf);
+	new_states = rowbuf_take(&new_state_buf);
 	history = rowbuf_take(&history_buf);
 	actions = rowbuf_take(&action_buf);
+	write_rows(&new_state_writer, &new_states);
 	write_rows(&state_writer, &states);
 	write_rows(&history_writer, &history);
 	write_rows(&action_writer, &actions);
@@ -746,7 +1110,9 @@ cjo_store_flush(CjoCustomer *customers, int ncustomers)
 void
 cjo_store_reset(void)
 {
+	direct_depth = 0;
 	rowbuf_reset(&state_buf);
+	rowbuf_reset(&new_state_buf);
 	rowbuf_reset(&history_buf);
 	rowbuf_reset(&action_buf);
 }

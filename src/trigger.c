@@ -5,8 +5,8 @@
  * table.  Rows whose event name no active journey listens to are passed over
  * after one lookup.  The others are sorted by customer and time and applied
  * in chunks of customers: lock the chunk's customers (in id order), load
- * their states and profiles in one statement each, move them in memory,
- * write states, history and actions back in one statement each.
+ * their states and profiles (direct index scans), move them in memory,
+ * write states, history and actions back (see store.c).
  */
 #include "postgres.h"
 
