@@ -799,9 +799,8 @@ SELECT r.customer_id, r.journey_id, r.version, r.run, r.entered_at, r.last_at, r
 UNION ALL
 SELECT c.customer_id, c.journey_id, c.version, c.run, c.entered_at, c.last_at, c.last_node, c.converted_at,
        c.outcome, c.nodes
-  FROM cjo.analytics_compute(false,
-                             ARRAY(SELECT p.customer_id FROM changed p ORDER BY p.customer_id, p.journey_id),
-                             ARRAY(SELECT p.journey_id FROM changed p ORDER BY p.customer_id, p.journey_id)) c
+  FROM (SELECT array_agg(p.customer_id) AS customers, array_agg(p.journey_id) AS journeys FROM changed p) a
+     CROSS JOIN LATERAL cjo.analytics_compute(false, a.customers, a.journeys) c
  WHERE c.has_state
 UNION ALL
 SELECT * FROM cjo.runs_from_history WHERE NOT EXISTS (SELECT FROM cjo.analytics_refresh);
@@ -817,41 +816,51 @@ COMMENT ON COLUMN cjo.runs.converted_at IS 'When the run first reached the goal 
 COMMENT ON COLUMN cjo.runs.nodes IS 'Indexes of the nodes the run reached, in order (cjo.journey_nodes.node_index)';
 COMMENT ON COLUMN cjo.runs.outcome IS 'migrated (moved on into a newer version by cjo_migrate: its rows there are a run of their own); active; completed (reached an exit node); converted (a goal with exit ended it); exited (exit event); restarted (ended by re-entry); merged (an anonymous run ended by cjo_identify). Whether it reached the goal is converted_at';
 
-CREATE VIEW cjo.journey_edges AS
-WITH changed AS MATERIALIZED (
-    SELECT * FROM cjo.analytics_changed_pairs()
-), delta AS (
-    SELECT -1 AS sign, r.journey_id, r.version, r.edges, r.has_state, r.outcome, r.last_node
-      FROM cjo.analytics_runs r
-      JOIN changed c ON c.customer_id = r.customer_id AND c.journey_id = r.journey_id
+-- A function, so that it can run without JIT: the plan's cost counts the
+-- history branch that never runs, and compiling it would cost more than the
+-- query.
+CREATE FUNCTION cjo.journey_edges_now() RETURNS SETOF cjo.journey_edges_from_history
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS
+$$
+BEGIN
+    RETURN QUERY
+    WITH changed AS MATERIALIZED (
+        SELECT * FROM cjo.analytics_changed_pairs()
+    ), delta AS (
+        SELECT -1 AS sign, r.journey_id, r.version, r.edges, r.has_state, r.outcome, r.last_node
+          FROM cjo.analytics_runs r
+          JOIN changed c ON c.customer_id = r.customer_id AND c.journey_id = r.journey_id
+        UNION ALL
+        SELECT 1, c.journey_id, c.version, c.edges, c.has_state, c.outcome, c.last_node
+          FROM (SELECT array_agg(p.customer_id) AS customers, array_agg(p.journey_id) AS journeys FROM changed p) a
+         CROSS JOIN LATERAL cjo.analytics_compute(false, a.customers, a.journeys) c
+    ), flows AS (
+        SELECT a.journey_id, a.version, a.from_index, a.to_index, a.ending, a.transitions, a.runs
+          FROM cjo.analytics_edges a
+        UNION ALL
+        SELECT d.journey_id, d.version, x.from_index, x.to_index, x.ending, d.sign * x.transitions, d.sign
+          FROM delta d
+         CROSS JOIN LATERAL cjo.analytics_run_edges(d.edges, d.has_state, d.outcome, d.last_node) x
+    ), edges AS (
+        SELECT f.journey_id, f.version, nullif(f.from_index, -1) AS from_index, nullif(f.to_index, -1) AS to_index,
+               nullif(f.ending, '') AS ending, sum(f.transitions)::bigint AS transitions, sum(f.runs)::bigint AS runs
+          FROM flows f
+         WHERE EXISTS (SELECT FROM cjo.analytics_refresh)
+         GROUP BY f.journey_id, f.version, f.from_index, f.to_index, f.ending
+        HAVING sum(f.runs) <> 0
+    )
+    SELECT j.name AS journey, e.version, coalesce(f.node, '(entry)') AS source, coalesce(t.node, e.ending) AS target,
+           e.transitions, e.runs
+      FROM edges e
+      JOIN cjo.journeys j ON j.journey_id = e.journey_id
+      LEFT JOIN cjo.journey_nodes f ON f.journey_id = e.journey_id AND f.version = e.version AND f.node_index = e.from_index
+      LEFT JOIN cjo.journey_nodes t ON t.journey_id = e.journey_id AND t.version = e.version AND t.node_index = e.to_index
     UNION ALL
-    SELECT 1, c.journey_id, c.version, c.edges, c.has_state, c.outcome, c.last_node
-      FROM cjo.analytics_compute(false,
-                                 ARRAY(SELECT p.customer_id FROM changed p ORDER BY p.customer_id, p.journey_id),
-                                 ARRAY(SELECT p.journey_id FROM changed p ORDER BY p.customer_id, p.journey_id)) c
-), flows AS (
-    SELECT a.journey_id, a.version, a.from_index, a.to_index, a.ending, a.transitions, a.runs
-      FROM cjo.analytics_edges a
-    UNION ALL
-    SELECT d.journey_id, d.version, x.from_index, x.to_index, x.ending, d.sign * x.transitions, d.sign
-      FROM delta d
-     CROSS JOIN LATERAL cjo.analytics_run_edges(d.edges, d.has_state, d.outcome, d.last_node) x
-), edges AS (
-    SELECT f.journey_id, f.version, nullif(f.from_index, -1) AS from_index, nullif(f.to_index, -1) AS to_index,
-           nullif(f.ending, '') AS ending, sum(f.transitions)::bigint AS transitions, sum(f.runs)::bigint AS runs
-      FROM flows f
-     WHERE EXISTS (SELECT FROM cjo.analytics_refresh)
-     GROUP BY f.journey_id, f.version, f.from_index, f.to_index, f.ending
-    HAVING sum(f.runs) <> 0
-)
-SELECT j.name AS journey, e.version, coalesce(f.node, '(entry)') AS source, coalesce(t.node, e.ending) AS target,
-       e.transitions, e.runs
-  FROM edges e
-  JOIN cjo.journeys j ON j.journey_id = e.journey_id
-  LEFT JOIN cjo.journey_nodes f ON f.journey_id = e.journey_id AND f.version = e.version AND f.node_index = e.from_index
-  LEFT JOIN cjo.journey_nodes t ON t.journey_id = e.journey_id AND t.version = e.version AND t.node_index = e.to_index
-UNION ALL
-SELECT * FROM cjo.journey_edges_from_history WHERE NOT EXISTS (SELECT FROM cjo.analytics_refresh);
+    SELECT * FROM cjo.journey_edges_from_history WHERE NOT EXISTS (SELECT FROM cjo.analytics_refresh);
+END
+$$;
+COMMENT ON FUNCTION cjo.journey_edges_now() IS 'What cjo.journey_edges shows: the rollup corrected by the changed customer-journeys, or the history before the first refresh';
+CREATE VIEW cjo.journey_edges AS SELECT * FROM cjo.journey_edges_now();
 COMMENT ON VIEW cjo.journey_edges IS 'Flows between nodes per journey version, what a Sankey diagram needs: from (entry) to the start node, node to node, and from a node to (converted), (exited) or (restarted) when an event ended the run there. Reads the rollup of cjo_refresh_analytics() and recomputes what changed since from the history';
 COMMENT ON COLUMN cjo.journey_edges.journey IS 'Journey name';
 COMMENT ON COLUMN cjo.journey_edges.version IS 'Journey version';
@@ -860,75 +869,85 @@ COMMENT ON COLUMN cjo.journey_edges.target IS 'Node reached, or (converted), (ex
 COMMENT ON COLUMN cjo.journey_edges.transitions IS 'Times the edge was taken';
 COMMENT ON COLUMN cjo.journey_edges.runs IS 'Runs that took the edge at least once';
 
-CREATE VIEW cjo.experiment_results AS
-SELECT * FROM (
-WITH changed AS MATERIALIZED (
-    SELECT * FROM cjo.analytics_changed_pairs()
-), delta AS (
-    SELECT -1 AS sign, r.journey_id, r.version, r.assignments
-      FROM cjo.analytics_runs r
-      JOIN changed c ON c.customer_id = r.customer_id AND c.journey_id = r.journey_id
+-- A function, so that it can run without JIT: the plan's cost counts the
+-- history branch that never runs, and compiling it would cost more than the
+-- query.
+CREATE FUNCTION cjo.experiment_results_now() RETURNS SETOF cjo.experiment_results_from_history
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS
+$$
+BEGIN
+    RETURN QUERY
+    SELECT * FROM (
+    WITH changed AS MATERIALIZED (
+        SELECT * FROM cjo.analytics_changed_pairs()
+    ), delta AS (
+        SELECT -1 AS sign, r.journey_id, r.version, r.assignments
+          FROM cjo.analytics_runs r
+          JOIN changed c ON c.customer_id = r.customer_id AND c.journey_id = r.journey_id
+        UNION ALL
+        SELECT 1, c.journey_id, c.version, c.assignments
+          FROM (SELECT array_agg(p.customer_id) AS customers, array_agg(p.journey_id) AS journeys FROM changed p) a
+         CROSS JOIN LATERAL cjo.analytics_compute(false, a.customers, a.journeys) c
+    ), outcomes AS (
+        SELECT o.journey_id, o.version, o.node_index, o.choice, sum(o.runs)::bigint AS runs,
+               sum(o.conversions)::bigint AS conversions
+          FROM (SELECT e.journey_id, e.version, e.node_index, e.choice, e.runs, e.conversions
+                  FROM cjo.analytics_experiments e
+                UNION ALL
+                SELECT d.journey_id, d.version, a.node_index, a.choice, d.sign, d.sign * a.converted
+                  FROM delta d
+                 CROSS JOIN LATERAL cjo.analytics_run_assignments(d.assignments) a) o
+         GROUP BY 1, 2, 3, 4
+        HAVING sum(o.runs) <> 0
+    ), variants AS (
+        SELECT c.journey_id, c.journey, c.version, c.node_index, c.node, c.choice, c.label, c.control,
+               coalesce(o.runs, 0) AS runs, coalesce(o.conversions, 0) AS conversions
+          FROM cjo.journey_choices c
+          JOIN cjo.journey_nodes n ON n.journey_id = c.journey_id AND n.version = c.version
+                                  AND n.node_index = c.node_index AND n.node_type = 'split'
+          LEFT JOIN outcomes o ON o.journey_id = c.journey_id AND o.version = c.version
+                              AND o.node_index = c.node_index AND o.choice = c.choice
+    ), baseline AS (
+        -- The control variant, or the first variant if none is marked.
+        SELECT DISTINCT ON (journey_id, version, node_index) journey_id, version, node_index,
+               choice AS base_choice, runs AS base_runs, conversions AS base_conversions
+          FROM variants
+         ORDER BY journey_id, version, node_index, control DESC, choice
+    ), rates AS (
+        SELECT v.*, b.base_choice, b.base_runs, b.base_conversions,
+               v.conversions::double precision / nullif(v.runs, 0) AS rate,
+               b.base_conversions::double precision / nullif(b.base_runs, 0) AS base_rate
+          FROM variants v
+          JOIN baseline b USING (journey_id, version, node_index)
+    ), diffs AS (
+        SELECT r.*, r.rate - r.base_rate AS difference,
+               1.959963984540054 * sqrt(r.rate * (1 - r.rate) / nullif(r.runs, 0)
+                                        + r.base_rate * (1 - r.base_rate) / nullif(r.base_runs, 0)) AS margin
+          FROM rates r
+    )
+    SELECT d.journey, d.version, d.node AS split_node, d.label AS variant, d.choice = d.base_choice AS baseline,
+           d.runs AS entered, d.conversions AS converted, d.rate AS conversion_rate,
+           CASE WHEN d.choice <> d.base_choice THEN d.rate / nullif(d.base_rate, 0) - 1 END AS lift,
+           CASE WHEN d.choice <> d.base_choice THEN (d.difference - d.margin) / nullif(d.base_rate, 0) END AS lift_ci_low,
+           CASE WHEN d.choice <> d.base_choice THEN (d.difference + d.margin) / nullif(d.base_rate, 0) END AS lift_ci_high,
+           CASE WHEN d.choice <> d.base_choice THEN d.difference END AS difference,
+           CASE WHEN d.choice <> d.base_choice THEN d.difference - d.margin END AS difference_ci_low,
+           CASE WHEN d.choice <> d.base_choice THEN d.difference + d.margin END AS difference_ci_high,
+           CASE WHEN d.choice <> d.base_choice
+                THEN cjo.two_proportion_p_value(d.base_conversions, d.base_runs, d.conversions, d.runs) END AS p_value,
+           CASE WHEN d.choice <> d.base_choice
+                THEN cjo.probability_to_beat(d.base_conversions, d.base_runs, d.conversions, d.runs) END
+               AS probability_to_beat_baseline
+      FROM diffs d
+     ORDER BY d.journey, d.version, d.node_index, d.choice
+    ) rollup
+     WHERE EXISTS (SELECT FROM cjo.analytics_refresh)
     UNION ALL
-    SELECT 1, c.journey_id, c.version, c.assignments
-      FROM cjo.analytics_compute(false,
-                                 ARRAY(SELECT p.customer_id FROM changed p ORDER BY p.customer_id, p.journey_id),
-                                 ARRAY(SELECT p.journey_id FROM changed p ORDER BY p.customer_id, p.journey_id)) c
-), outcomes AS (
-    SELECT o.journey_id, o.version, o.node_index, o.choice, sum(o.runs)::bigint AS runs,
-           sum(o.conversions)::bigint AS conversions
-      FROM (SELECT e.journey_id, e.version, e.node_index, e.choice, e.runs, e.conversions
-              FROM cjo.analytics_experiments e
-            UNION ALL
-            SELECT d.journey_id, d.version, a.node_index, a.choice, d.sign, d.sign * a.converted
-              FROM delta d
-             CROSS JOIN LATERAL cjo.analytics_run_assignments(d.assignments) a) o
-     GROUP BY 1, 2, 3, 4
-    HAVING sum(o.runs) <> 0
-), variants AS (
-    SELECT c.journey_id, c.journey, c.version, c.node_index, c.node, c.choice, c.label, c.control,
-           coalesce(o.runs, 0) AS runs, coalesce(o.conversions, 0) AS conversions
-      FROM cjo.journey_choices c
-      JOIN cjo.journey_nodes n ON n.journey_id = c.journey_id AND n.version = c.version
-                              AND n.node_index = c.node_index AND n.node_type = 'split'
-      LEFT JOIN outcomes o ON o.journey_id = c.journey_id AND o.version = c.version
-                          AND o.node_index = c.node_index AND o.choice = c.choice
-), baseline AS (
-    -- The control variant, or the first variant if none is marked.
-    SELECT DISTINCT ON (journey_id, version, node_index) journey_id, version, node_index,
-           choice AS base_choice, runs AS base_runs, conversions AS base_conversions
-      FROM variants
-     ORDER BY journey_id, version, node_index, control DESC, choice
-), rates AS (
-    SELECT v.*, b.base_choice, b.base_runs, b.base_conversions,
-           v.conversions::double precision / nullif(v.runs, 0) AS rate,
-           b.base_conversions::double precision / nullif(b.base_runs, 0) AS base_rate
-      FROM variants v
-      JOIN baseline b USING (journey_id, version, node_index)
-), diffs AS (
-    SELECT r.*, r.rate - r.base_rate AS difference,
-           1.959963984540054 * sqrt(r.rate * (1 - r.rate) / nullif(r.runs, 0)
-                                    + r.base_rate * (1 - r.base_rate) / nullif(r.base_runs, 0)) AS margin
-      FROM rates r
-)
-SELECT d.journey, d.version, d.node AS split_node, d.label AS variant, d.choice = d.base_choice AS baseline,
-       d.runs AS entered, d.conversions AS converted, d.rate AS conversion_rate,
-       CASE WHEN d.choice <> d.base_choice THEN d.rate / nullif(d.base_rate, 0) - 1 END AS lift,
-       CASE WHEN d.choice <> d.base_choice THEN (d.difference - d.margin) / nullif(d.base_rate, 0) END AS lift_ci_low,
-       CASE WHEN d.choice <> d.base_choice THEN (d.difference + d.margin) / nullif(d.base_rate, 0) END AS lift_ci_high,
-       CASE WHEN d.choice <> d.base_choice THEN d.difference END AS difference,
-       CASE WHEN d.choice <> d.base_choice THEN d.difference - d.margin END AS difference_ci_low,
-       CASE WHEN d.choice <> d.base_choice THEN d.difference + d.margin END AS difference_ci_high,
-       CASE WHEN d.choice <> d.base_choice
-            THEN cjo.two_proportion_p_value(d.base_conversions, d.base_runs, d.conversions, d.runs) END AS p_value,
-       CASE WHEN d.choice <> d.base_choice
-            THEN cjo.probability_to_beat(d.base_conversions, d.base_runs, d.conversions, d.runs) END
-           AS probability_to_beat_baseline
-  FROM diffs d
- ORDER BY d.journey, d.version, d.node_index, d.choice
-) rollup
- WHERE EXISTS (SELECT FROM cjo.analytics_refresh)
-UNION ALL
-SELECT * FROM cjo.experiment_results_from_history WHERE NOT EXISTS (SELECT FROM cjo.analytics_refresh);
+    SELECT * FROM cjo.experiment_results_from_history WHERE NOT EXISTS (SELECT FROM cjo.analytics_refresh);
+END
+$$;
+COMMENT ON FUNCTION cjo.experiment_results_now() IS 'What cjo.experiment_results shows: the rollup corrected by the changed customer-journeys, or the history before the first refresh';
+CREATE VIEW cjo.experiment_results AS SELECT * FROM cjo.experiment_results_now();
 COMMENT ON VIEW cjo.experiment_results IS 'Every split node of every journey version, per variant: runs sent there, runs that reached the goal afterwards, and the comparison with the baseline (the control variant, or the first variant if none is marked). Reads the rollup of cjo_refresh_analytics() and recomputes what changed since from the history';
 COMMENT ON COLUMN cjo.experiment_results.journey IS 'Journey name';
 COMMENT ON COLUMN cjo.experiment_results.version IS 'Journey version';
