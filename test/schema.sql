@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS cjo;
-SELECT plan(343);
+SELECT plan(350);
 SET LOCAL search_path TO DEFAULT;
 
 SELECT has_schema('cjo');
@@ -15,12 +15,15 @@ SELECT has_table('cjo', t, 'table cjo.' || t || ' exists')
   FROM unnest(ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions']) t;
 SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions',
                               'retention', 'channels', 'consent', 'frequency_caps', 'journey_delivery', 'suppression_list',
-                              'suppression_rules', 'arm_stats', 'arm_deltas']);
+                              'suppression_rules', 'arm_stats', 'arm_deltas',
+                              'analytics_refresh', 'analytics_dirty', 'analytics_runs', 'analytics_node_counts',
+                              'analytics_stays', 'analytics_waiting', 'analytics_edges', 'analytics_experiments']);
 SELECT has_view('cjo', v, 'view cjo.' || v || ' exists')
   FROM unnest(ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats']) v;
 SELECT views_are('cjo', ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats',
                               'runs', 'journey_funnel', 'journey_edges', 'experiment_assignments', 'experiment_results',
-                              'attribution', 'delivery_stats', 'arm_results']);
+                              'attribution', 'delivery_stats', 'arm_results',
+                              'runs_from_history', 'journey_edges_from_history', 'experiment_results_from_history']);
 
 -- Every column of every table and view, with its type.
 CREATE TEMP TABLE expected_columns (rel text, col text, type text, pos serial);
@@ -192,6 +195,10 @@ SELECT function_returns('cjo_claim', ARRAY['integer', 'interval', 'text[]', 'tex
 SELECT function_returns('cjo_report', ARRAY['bigint', 'text', 'text', 'interval'], 'text');
 SELECT function_returns('cjo_archive', ARRAY['text'], 'void');
 SELECT function_returns('cjo_schedule_sweep', ARRAY['text'], 'bigint');
+SELECT has_function('cjo_refresh_analytics', ARRAY['boolean'], 'cjo_refresh_analytics(boolean) is visible');
+SELECT function_returns('cjo_refresh_analytics', ARRAY['boolean'], 'bigint');
+SELECT has_function('cjo', 'journey_funnel_from_history', ARRAY['text', 'integer', 'text', 'interval'],
+                    'the funnel computed from the history alone exists');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.proname LIKE 'cjo\_%' AND pg_function_is_visible(p.oid)$$,
               ARRAY['cjo_publish(cjo.journey)', 'cjo_publish(text)', 'cjo_publish(jsonb)', 'cjo_archive(text)',
@@ -209,7 +216,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'cjo_simulate(jsonb,timestamp with time zone,timestamp with time zone)',
                     'cjo_forget_customer(text)', 'cjo_purge_batch(timestamp with time zone,integer)',
                     'cjo_purge(bigint,bigint,integer,timestamp with time zone)',
-                    'cjo_schedule_purge(text)', 'cjo_unschedule_purge()'],
+                    'cjo_schedule_purge(text)', 'cjo_unschedule_purge()', 'cjo_refresh_analytics(boolean)'],
               'exactly these cjo_* functions are on the default search_path');
 
 -- ... and callable by their bare names.
@@ -241,6 +248,15 @@ SELECT index_is_unique('cjo', 'events', 'events_idempotency_key', 'an idempotenc
 
 -- Triggers: the engine runs from a statement trigger over the new rows.
 SELECT triggers_are('cjo', 'events', ARRAY['events_advance', 'events_skip_duplicate', 'events_identify']);
+-- The analytics rollup learns of deletes, updates and truncation by triggers;
+-- inserts (the engine's hot path) and state updates carry none.
+SELECT triggers_are('cjo', 'history', ARRAY['history_analytics_delete', 'history_analytics_update', 'history_analytics_truncate']);
+SELECT triggers_are('cjo', 'journey_state', ARRAY['journey_state_analytics_delete', 'journey_state_analytics_truncate']);
+SELECT triggers_are('cjo', 'analytics_runs', ARRAY['analytics_runs_added', 'analytics_runs_removed']);
+SELECT is((SELECT count(*) FROM pg_trigger
+            WHERE tgrelid IN ('cjo.history'::regclass, 'cjo.journey_state'::regclass) AND NOT tgisinternal
+              AND (tgtype & 4 <> 0 OR (tgrelid = 'cjo.journey_state'::regclass AND tgtype & 16 <> 0))),
+          0::bigint, 'no trigger on history inserts or on journey_state inserts and updates');
 SELECT has_trigger('cjo', 'journeys', 'journeys_changed', 'changes to journeys invalidate the caches');
 SELECT has_trigger('cjo', 'journey_versions', 'journey_versions_changed', 'new versions invalidate the caches');
 SELECT is((SELECT tgtype & 1 = 0 AND tgnewtable = 'new_events' FROM pg_trigger

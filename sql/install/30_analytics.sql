@@ -32,7 +32,7 @@ COMMENT ON AGGREGATE cjo.summarize_run(integer, "char", timestamptz, smallint[])
 
 -- One row per run of a journey version: how it started, where it is or
 -- ended, and whether it reached the goal.
-CREATE VIEW cjo.runs AS
+CREATE VIEW cjo.runs_from_history AS
 SELECT r.customer_id, r.journey_id, r.version, r.run, (r.s).entered_at, (r.s).last_at,
        (r.s).last_node, (r.s).converted_at,
        CASE WHEN s.run = r.run AND s.version > r.version THEN 'migrated'
@@ -49,17 +49,17 @@ SELECT r.customer_id, r.journey_id, r.version, r.run, (r.s).entered_at, (r.s).la
          GROUP BY h.customer_id, h.journey_id, h.version, h.run) r
   JOIN cjo.journey_state s ON s.customer_id = r.customer_id AND s.journey_id = r.journey_id
   LEFT JOIN cjo.journey_nodes n ON n.journey_id = r.journey_id AND n.version = r.version AND n.node_index = (r.s).last_node;
-COMMENT ON VIEW cjo.runs IS 'One row per run (one pass of a customer through a journey version): when it started, where it is or ended, how it ended';
-COMMENT ON COLUMN cjo.runs.customer_id IS 'The customer';
-COMMENT ON COLUMN cjo.runs.journey_id IS 'The journey';
-COMMENT ON COLUMN cjo.runs.version IS 'The journey version the run follows';
-COMMENT ON COLUMN cjo.runs.run IS 'Entry count of the run (1 for the first entry)';
-COMMENT ON COLUMN cjo.runs.entered_at IS 'When the run entered the journey';
-COMMENT ON COLUMN cjo.runs.last_at IS 'Time of the run''s latest move';
-COMMENT ON COLUMN cjo.runs.last_node IS 'Index of the node the run is at, or ended at';
-COMMENT ON COLUMN cjo.runs.converted_at IS 'When the run first reached the goal (NULL if never)';
-COMMENT ON COLUMN cjo.runs.nodes IS 'Indexes of the nodes the run reached, in order (cjo.journey_nodes.node_index)';
-COMMENT ON COLUMN cjo.runs.outcome IS 'migrated (moved on into a newer version by cjo_migrate: its rows there are a run of their own); active; completed (reached an exit node); converted (a goal with exit ended it); exited (exit event); restarted (ended by re-entry); merged (an anonymous run ended by cjo_identify). Whether it reached the goal is converted_at';
+COMMENT ON VIEW cjo.runs_from_history IS 'cjo.runs computed from cjo.history alone, without the rollup (what cjo.runs shows before the first cjo_refresh_analytics()): One row per run (one pass of a customer through a journey version): when it started, where it is or ended, how it ended';
+COMMENT ON COLUMN cjo.runs_from_history.customer_id IS 'The customer';
+COMMENT ON COLUMN cjo.runs_from_history.journey_id IS 'The journey';
+COMMENT ON COLUMN cjo.runs_from_history.version IS 'The journey version the run follows';
+COMMENT ON COLUMN cjo.runs_from_history.run IS 'Entry count of the run (1 for the first entry)';
+COMMENT ON COLUMN cjo.runs_from_history.entered_at IS 'When the run entered the journey';
+COMMENT ON COLUMN cjo.runs_from_history.last_at IS 'Time of the run''s latest move';
+COMMENT ON COLUMN cjo.runs_from_history.last_node IS 'Index of the node the run is at, or ended at';
+COMMENT ON COLUMN cjo.runs_from_history.converted_at IS 'When the run first reached the goal (NULL if never)';
+COMMENT ON COLUMN cjo.runs_from_history.nodes IS 'Indexes of the nodes the run reached, in order (cjo.journey_nodes.node_index)';
+COMMENT ON COLUMN cjo.runs_from_history.outcome IS 'migrated (moved on into a newer version by cjo_migrate: its rows there are a run of their own); active; completed (reached an exit node); converted (a goal with exit ended it); exited (exit event); restarted (ended by re-entry); merged (an anonymous run ended by cjo_identify). Whether it reached the goal is converted_at';
 
 -- Which variant of which split each run was sent to (the first time it
 -- passed the split).
@@ -102,7 +102,7 @@ CREATE AGGREGATE cjo.run_facts(graph cjo.journey, run_state "char", step integer
 COMMENT ON AGGREGATE cjo.run_facts(cjo.journey, "char", integer, "char", timestamptz, smallint[], smallint[]) IS
     'What the journey funnel counts about one run, from its moves in cjo.history (one pass): {entry time, first split node, its variant, converted, then (node, flags, stay) triples}; used by cjo_journey_funnel()';
 
-CREATE FUNCTION @extschema@.cjo_journey_funnel(journey_name text DEFAULT NULL,
+CREATE FUNCTION cjo.journey_funnel_from_history(journey_name text DEFAULT NULL,
                                                journey_version integer DEFAULT NULL,
                                                breakdown text DEFAULT NULL,
                                                stalled_after interval DEFAULT NULL)
@@ -140,8 +140,8 @@ BEGIN
                              CASE WHEN s.run = h.run AND s.version > h.version THEN 'm'
                                   WHEN s.run = h.run AND s.status = 'a' THEN 'a' ELSE 'e' END::"char",
                              h.step, h.cause, h.at, h.path, h.choices) AS f,
-               bool_and(s.run = h.run AND s.version = h.version AND s.status = 'a' AND cjo_journey_funnel.stalled_after IS NOT NULL
-                        AND s.node_at < now() - cjo_journey_funnel.stalled_after) AS is_stalled
+               bool_and(s.run = h.run AND s.version = h.version AND s.status = 'a' AND journey_funnel_from_history.stalled_after IS NOT NULL
+                        AND s.node_at < now() - journey_funnel_from_history.stalled_after) AS is_stalled
           FROM cjo.history h
           JOIN scope sc ON sc.journey_id = h.journey_id AND sc.version = h.version
           JOIN cjo.journey_state s ON s.customer_id = h.customer_id AND s.journey_id = h.journey_id
@@ -152,7 +152,7 @@ BEGIN
           JOIN scope sc ON sc.journey_id = c.journey_id AND sc.version = c.version
     ), segments AS MATERIALIZED (
         SELECT r.journey_id, r.version, r.f, r.is_stalled,
-               CASE cjo_journey_funnel.breakdown
+               CASE journey_funnel_from_history.breakdown
                    WHEN 'entry_week' THEN to_char(date_trunc('week', timestamptz '2000-01-01 00:00:00+00' + r.f[1] * interval '1 microsecond'),
                                                   'IYYY-"W"IW')
                    WHEN 'variant' THEN coalesce(v.name, '(no split)')
@@ -212,52 +212,13 @@ BEGIN
      ORDER BY sc.name, n.version, e.segment, n.node_index;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.cjo_journey_funnel(text, integer, text, interval) IS
-    'Funnel of journey versions node by node (graph order): entered, waiting, stalled, moved on, ended, converted and dropped per node, conversion from the entry and from the previous nodes, median and p90 time in the node; breakdown by entry_week or split variant';
-
-CREATE VIEW cjo.journey_funnel AS
-SELECT * FROM @extschema@.cjo_journey_funnel();
-COMMENT ON VIEW cjo.journey_funnel IS 'cjo_journey_funnel() for every journey version, without breakdown or stall threshold';
-COMMENT ON COLUMN cjo.journey_funnel.journey IS 'Journey name';
-COMMENT ON COLUMN cjo.journey_funnel.version IS 'Journey version';
-COMMENT ON COLUMN cjo.journey_funnel.segment IS 'Breakdown value: ISO entry week (2026-W47), "split node: variant", or empty without breakdown';
-COMMENT ON COLUMN cjo.journey_funnel.node_index IS 'Node index (graph order: breadth first from the start node)';
-COMMENT ON COLUMN cjo.journey_funnel.node IS 'Node name';
-COMMENT ON COLUMN cjo.journey_funnel.node_type IS 'Node type';
-COMMENT ON COLUMN cjo.journey_funnel.entered IS 'Runs that reached the node (a run that comes back to a node counts once)';
-COMMENT ON COLUMN cjo.journey_funnel.waiting IS 'Runs at the node now (active)';
-COMMENT ON COLUMN cjo.journey_funnel.stalled IS 'Waiting runs that reached the node longer than stalled_after ago (0 without stalled_after)';
-COMMENT ON COLUMN cjo.journey_funnel.moved_on IS 'Runs that went on from the node to another node';
-COMMENT ON COLUMN cjo.journey_funnel.ended IS 'Runs that ended at the node, for any reason';
-COMMENT ON COLUMN cjo.journey_funnel.completed IS 'Runs that ended at the node because it is an exit node';
-COMMENT ON COLUMN cjo.journey_funnel.converted IS 'Runs that reached the goal while at the node';
-COMMENT ON COLUMN cjo.journey_funnel.dropped IS 'Runs that left the journey at the node without reaching the goal (exit node, exit event, re-entry), plus stalled runs';
-COMMENT ON COLUMN cjo.journey_funnel.conversion_from_entry IS 'entered / runs that entered the journey version';
-COMMENT ON COLUMN cjo.journey_funnel.conversion_from_previous IS 'entered / runs that reached any node leading here (all runs, for the start node)';
-COMMENT ON COLUMN cjo.journey_funnel.median_time IS 'Median time runs spent at the node before moving on or leaving (0 for immediate nodes, NULL for exit nodes; stays still going are not counted)';
-COMMENT ON COLUMN cjo.journey_funnel.p90_time IS '90th percentile of the time spent at the node (same rules as median_time)';
-
--- The funnel's first columns, as version 0.1 named them.
-CREATE VIEW cjo.node_stats AS
-SELECT f.journey, f.version, f.node_index, f.node, f.node_type, f.entered, f.waiting,
-       f.entered - f.waiting - f.ended AS moved_on, f.dropped, f.converted
-  FROM @extschema@.cjo_journey_funnel() f;
-COMMENT ON VIEW cjo.node_stats IS 'Funnel per journey version and node: who entered each node, waits there now, moved on, dropped off there, or reached the goal while there';
-COMMENT ON COLUMN cjo.node_stats.journey IS 'Journey name';
-COMMENT ON COLUMN cjo.node_stats.version IS 'Journey version';
-COMMENT ON COLUMN cjo.node_stats.node_index IS 'Node index (graph order)';
-COMMENT ON COLUMN cjo.node_stats.node IS 'Node name';
-COMMENT ON COLUMN cjo.node_stats.node_type IS 'Node type';
-COMMENT ON COLUMN cjo.node_stats.entered IS 'Customer runs that reached the node';
-COMMENT ON COLUMN cjo.node_stats.waiting IS 'Customers at the node now (active)';
-COMMENT ON COLUMN cjo.node_stats.moved_on IS 'Runs that reached the node and went on to another node (entered - waiting - runs that ended here)';
-COMMENT ON COLUMN cjo.node_stats.dropped IS 'Runs that ended at the node without reaching the goal: at an exit node, by an exit event, or restarted by re-entry';
-COMMENT ON COLUMN cjo.node_stats.converted IS 'Runs that reached the goal while at the node';
+COMMENT ON FUNCTION cjo.journey_funnel_from_history(text, integer, text, interval) IS
+    'cjo_journey_funnel() computed from cjo.history alone, without the rollup: Funnel of journey versions node by node (graph order): entered, waiting, stalled, moved on, ended, converted and dropped per node, conversion from the entry and from the previous nodes, median and p90 time in the node; breakdown by entry_week or split variant';
 
 ------------------------------------------------------------------------------
 -- Paths: node-to-node edges (for Sankey diagrams) and whole paths.
 ------------------------------------------------------------------------------
-CREATE VIEW cjo.journey_edges AS
+CREATE VIEW cjo.journey_edges_from_history AS
 WITH edges AS (
     -- Consecutive nodes of every move (the entry move starts from NULL).
     SELECT h.journey_id, h.version, h.path[p.k - 1] AS from_index, p.node AS to_index, NULL::text AS ending,
@@ -269,7 +230,7 @@ WITH edges AS (
     UNION ALL
     -- Runs that an event ended at a node: exit event, goal with exit, re-entry.
     SELECT r.journey_id, r.version, r.last_node, NULL::smallint, '(' || r.outcome || ')', count(*), count(*)
-      FROM cjo.runs r
+      FROM cjo.runs_from_history r
      WHERE r.outcome IN ('converted', 'exited', 'restarted')
      GROUP BY 1, 2, 3, 4, 5
 )
@@ -279,13 +240,13 @@ SELECT j.name AS journey, e.version, coalesce(f.node, '(entry)') AS source, coal
   JOIN cjo.journeys j ON j.journey_id = e.journey_id
   LEFT JOIN cjo.journey_nodes f ON f.journey_id = e.journey_id AND f.version = e.version AND f.node_index = e.from_index
   LEFT JOIN cjo.journey_nodes t ON t.journey_id = e.journey_id AND t.version = e.version AND t.node_index = e.to_index;
-COMMENT ON VIEW cjo.journey_edges IS 'Flows between nodes per journey version, what a Sankey diagram needs: from (entry) to the start node, node to node, and from a node to (converted), (exited) or (restarted) when an event ended the run there';
-COMMENT ON COLUMN cjo.journey_edges.journey IS 'Journey name';
-COMMENT ON COLUMN cjo.journey_edges.version IS 'Journey version';
-COMMENT ON COLUMN cjo.journey_edges.source IS 'Node left, or (entry)';
-COMMENT ON COLUMN cjo.journey_edges.target IS 'Node reached, or (converted), (exited), (restarted)';
-COMMENT ON COLUMN cjo.journey_edges.transitions IS 'Times the edge was taken';
-COMMENT ON COLUMN cjo.journey_edges.runs IS 'Runs that took the edge at least once';
+COMMENT ON VIEW cjo.journey_edges_from_history IS 'cjo.journey_edges computed from cjo.history alone, without the rollup: Flows between nodes per journey version, what a Sankey diagram needs: from (entry) to the start node, node to node, and from a node to (converted), (exited) or (restarted) when an event ended the run there';
+COMMENT ON COLUMN cjo.journey_edges_from_history.journey IS 'Journey name';
+COMMENT ON COLUMN cjo.journey_edges_from_history.version IS 'Journey version';
+COMMENT ON COLUMN cjo.journey_edges_from_history.source IS 'Node left, or (entry)';
+COMMENT ON COLUMN cjo.journey_edges_from_history.target IS 'Node reached, or (converted), (exited), (restarted)';
+COMMENT ON COLUMN cjo.journey_edges_from_history.transitions IS 'Times the edge was taken';
+COMMENT ON COLUMN cjo.journey_edges_from_history.runs IS 'Runs that took the edge at least once';
 
 CREATE FUNCTION @extschema@.cjo_journey_paths(journey_name text, journey_version integer DEFAULT NULL,
                                               max_paths integer DEFAULT 20,
@@ -351,7 +312,7 @@ CREATE FUNCTION cjo.probability_to_beat(control_conversions bigint, control_runs
 COMMENT ON FUNCTION cjo.probability_to_beat(bigint, bigint, bigint, bigint) IS
     'P(variant rate > control rate) with Beta(1 + conversions, 1 + non-conversions) posteriors, in closed form';
 
-CREATE VIEW cjo.experiment_results AS
+CREATE VIEW cjo.experiment_results_from_history AS
 WITH goals AS (
     SELECT g.customer_id, g.journey_id, g.run, min(g.step) AS goal_step
       FROM cjo.history g
@@ -405,23 +366,23 @@ SELECT d.journey, d.version, d.node AS split_node, d.label AS variant, d.choice 
            AS probability_to_beat_baseline
   FROM diffs d
  ORDER BY d.journey, d.version, d.node_index, d.choice;
-COMMENT ON VIEW cjo.experiment_results IS 'Every split node of every journey version, per variant: runs sent there, runs that reached the goal afterwards, and the comparison with the baseline (the control variant, or the first variant if none is marked)';
-COMMENT ON COLUMN cjo.experiment_results.journey IS 'Journey name';
-COMMENT ON COLUMN cjo.experiment_results.version IS 'Journey version';
-COMMENT ON COLUMN cjo.experiment_results.split_node IS 'The split node';
-COMMENT ON COLUMN cjo.experiment_results.variant IS 'Variant name';
-COMMENT ON COLUMN cjo.experiment_results.baseline IS 'True for the variant the others are compared with: the control, or the first variant if none is marked control';
-COMMENT ON COLUMN cjo.experiment_results.entered IS 'Runs sent to the variant';
-COMMENT ON COLUMN cjo.experiment_results.converted IS 'Of those, runs that reached the goal after passing the split';
-COMMENT ON COLUMN cjo.experiment_results.conversion_rate IS 'converted / entered';
-COMMENT ON COLUMN cjo.experiment_results.lift IS 'conversion_rate / baseline rate - 1 (NULL for the baseline)';
-COMMENT ON COLUMN cjo.experiment_results.lift_ci_low IS 'Lower end of the 95% interval of the lift: the difference interval divided by the baseline rate';
-COMMENT ON COLUMN cjo.experiment_results.lift_ci_high IS 'Upper end of the 95% interval of the lift';
-COMMENT ON COLUMN cjo.experiment_results.difference IS 'conversion_rate - baseline rate';
-COMMENT ON COLUMN cjo.experiment_results.difference_ci_low IS 'Lower end of the 95% Wald interval of the difference (unpooled variance: sqrt(p1(1-p1)/n1 + p2(1-p2)/n2))';
-COMMENT ON COLUMN cjo.experiment_results.difference_ci_high IS 'Upper end of the 95% Wald interval of the difference';
-COMMENT ON COLUMN cjo.experiment_results.p_value IS 'Two-sided p-value of the two-proportion z-test against the baseline, pooled variance: z = (p1 - p2) / sqrt(p(1-p)(1/n1 + 1/n2)), p = (x1 + x2) / (n1 + n2); NULL when undefined';
-COMMENT ON COLUMN cjo.experiment_results.probability_to_beat_baseline IS 'Bayesian probability that the variant''s rate is above the baseline''s, with Beta(1 + converted, 1 + entered - converted) posteriors (uniform priors), computed in closed form';
+COMMENT ON VIEW cjo.experiment_results_from_history IS 'cjo.experiment_results computed from cjo.history alone, without the rollup: Every split node of every journey version, per variant: runs sent there, runs that reached the goal afterwards, and the comparison with the baseline (the control variant, or the first variant if none is marked)';
+COMMENT ON COLUMN cjo.experiment_results_from_history.journey IS 'Journey name';
+COMMENT ON COLUMN cjo.experiment_results_from_history.version IS 'Journey version';
+COMMENT ON COLUMN cjo.experiment_results_from_history.split_node IS 'The split node';
+COMMENT ON COLUMN cjo.experiment_results_from_history.variant IS 'Variant name';
+COMMENT ON COLUMN cjo.experiment_results_from_history.baseline IS 'True for the variant the others are compared with: the control, or the first variant if none is marked control';
+COMMENT ON COLUMN cjo.experiment_results_from_history.entered IS 'Runs sent to the variant';
+COMMENT ON COLUMN cjo.experiment_results_from_history.converted IS 'Of those, runs that reached the goal after passing the split';
+COMMENT ON COLUMN cjo.experiment_results_from_history.conversion_rate IS 'converted / entered';
+COMMENT ON COLUMN cjo.experiment_results_from_history.lift IS 'conversion_rate / baseline rate - 1 (NULL for the baseline)';
+COMMENT ON COLUMN cjo.experiment_results_from_history.lift_ci_low IS 'Lower end of the 95% interval of the lift: the difference interval divided by the baseline rate';
+COMMENT ON COLUMN cjo.experiment_results_from_history.lift_ci_high IS 'Upper end of the 95% interval of the lift';
+COMMENT ON COLUMN cjo.experiment_results_from_history.difference IS 'conversion_rate - baseline rate';
+COMMENT ON COLUMN cjo.experiment_results_from_history.difference_ci_low IS 'Lower end of the 95% Wald interval of the difference (unpooled variance: sqrt(p1(1-p1)/n1 + p2(1-p2)/n2))';
+COMMENT ON COLUMN cjo.experiment_results_from_history.difference_ci_high IS 'Upper end of the 95% Wald interval of the difference';
+COMMENT ON COLUMN cjo.experiment_results_from_history.p_value IS 'Two-sided p-value of the two-proportion z-test against the baseline, pooled variance: z = (p1 - p2) / sqrt(p(1-p)(1/n1 + 1/n2)), p = (x1 + x2) / (n1 + n2); NULL when undefined';
+COMMENT ON COLUMN cjo.experiment_results_from_history.probability_to_beat_baseline IS 'Bayesian probability that the variant''s rate is above the baseline''s, with Beta(1 + converted, 1 + entered - converted) posteriors (uniform priors), computed in closed form';
 
 ------------------------------------------------------------------------------
 -- Ad-hoc funnels over raw events, independent of journeys.
