@@ -27,7 +27,9 @@ SELECT p.oid::regprocedure AS definer_function
   FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'cjo') AND p.prosecdef
  ORDER BY 1::text;
-SELECT count(*) AS definer_functions_without_pinned_search_path
+-- All but the events trigger, which pins it around each statement it runs
+-- (tested with a hostile search_path below).
+SELECT p.oid::regprocedure AS definer_function_without_pinned_search_path
   FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'cjo') AND p.prosecdef
    AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
@@ -175,15 +177,34 @@ CREATE FUNCTION regress_hostile.clock_timestamp() RETURNS timestamptz LANGUAGE p
 $$ BEGIN RAISE EXCEPTION 'search_path hijacked: clock_timestamp'; END $$;
 CREATE FUNCTION regress_hostile.now() RETURNS timestamptz LANGUAGE plpgsql AS
 $$ BEGIN RAISE EXCEPTION 'search_path hijacked: now'; END $$;
+CREATE FUNCTION regress_hostile.texteq(text, text) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'search_path hijacked: ='; END $$;
+CREATE OPERATOR regress_hostile.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_hostile.texteq);
+-- The events trigger runs statements only now and then: when it reads the
+-- journeys again (after a publish), and when a table has triggers of its own
+-- (then states, history and actions are written by INSERT statements).
+SELECT cjo_publish('{"name": "roles_more", "entry": {"event": "never_sent"}, "start": "x", "nodes": {"x": {"type": "exit"}}}') IS NOT NULL AS published;
+CREATE FUNCTION public.regress_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER regress_noop AFTER INSERT ON cjo.history FOR EACH ROW EXECUTE FUNCTION public.regress_noop();
+CREATE TRIGGER regress_noop AFTER INSERT OR UPDATE ON cjo.journey_state FOR EACH ROW EXECUTE FUNCTION public.regress_noop();
 
 SET ROLE regress_cjo_ingest;
 SET search_path = regress_hostile, pg_catalog, public;
 -- The hostile functions are what this caller's own statements get...
 SELECT pg_temp.try($$SELECT unnest(ARRAY['a'])$$) AS callers_unnest;
 SELECT pg_temp.try($$SELECT clock_timestamp()$$) AS callers_clock;
--- ...but not the trigger's (its statements unnest arrays of customer ids).
+SELECT pg_temp.try($$SELECT 'a'::text = 'a'::text$$) AS callers_equals;
+-- ...but not the trigger's (its statements compare text and unnest arrays
+-- of customer ids).
 INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES ('c3', 'signup', '2026-01-07 09:00+00');
+INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES
+    ('c4', 'signup', '2026-01-07 09:00+00'), ('c5', 'signup', '2026-01-07 09:00+00'),
+    ('c6', 'signup', '2026-01-07 09:00+00');
+SHOW search_path;
 RESET ROLE;
+DROP TRIGGER regress_noop ON cjo.history;
+DROP TRIGGER regress_noop ON cjo.journey_state;
+DROP FUNCTION public.regress_noop();
 SET ROLE regress_cjo_delivery;
 SET search_path = regress_hostile, pg_catalog, public;
 -- cjo_report() computes the retry time with clock_timestamp().
@@ -244,4 +265,5 @@ ALTER VIEW cjo.customer_journeys RESET (security_invoker);
 DROP SCHEMA regress_hostile CASCADE;
 DROP ROLE regress_cjo_admin, regress_cjo_ingest, regress_cjo_delivery, regress_cjo_analyst, regress_acme_analyst;
 SELECT cjo_archive('roles');
+SELECT cjo_archive('roles_more');
 TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;

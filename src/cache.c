@@ -174,6 +174,7 @@ cache_build(void)
 	Oid			nsp;
 	MemoryContext old;
 	int			ret;
+	int			guard;
 
 	if (!cache.callbacks)
 	{
@@ -197,6 +198,7 @@ cache_build(void)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	guard = cjo_sql_begin();
 	ret = SPI_execute("SELECT j.journey_id, j.name, v.version, v.graph"
 					  "  FROM cjo.journeys j JOIN cjo.journey_versions v USING (journey_id)"
 					  " WHERE j.status = 'active'"
@@ -229,6 +231,7 @@ cache_build(void)
 	}
 	build_event_index();
 	MemoryContextSwitchTo(old);
+	cjo_sql_end(guard);
 	SPI_finish();
 	cache.valid = true;
 }

@@ -110,7 +110,23 @@ typedef struct CjoCustomer
 	const Jsonb *doc_journey;	/* ... and this journey data (or the "none" mark) */
 	CjoEvent   *events;			/* trigger: this customer's new events */
 	int			nevents;
+	int32	   *listening;		/* trigger: ids of the journeys listening to them, sorted; */
+	int			nlistening;		/* only their states are read (NULL: all states) */
 } CjoCustomer;
+
+/* qsort and bsearch order of int32 values. */
+static inline int
+cjo_int32_cmp(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* sql_guard.c */
+extern int	cjo_sql_begin(void);
+extern void cjo_sql_end(int level);
 
 /* cache.c */
 extern CjoJourney *cjo_journeys(int *count);

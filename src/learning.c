@@ -119,9 +119,11 @@ load_counts(ArmCounts *e, const CjoGraph *g, const CjoNode *n)
 {
 	static SPIPlanPtr plan = NULL;
 	Datum		args[2];
+	int			guard;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	guard = cjo_sql_begin();
 	if (plan == NULL)
 	{
 		Oid			types[2] = {INT4OID, TEXTOID};
@@ -158,6 +160,7 @@ load_counts(ArmCounts *e, const CjoGraph *g, const CjoNode *n)
 				e->converted[i] = DatumGetInt64(c);
 			}
 	}
+	cjo_sql_end(guard);
 	SPI_finish();
 	e->loaded_at = GetCurrentTimestamp();
 }
@@ -317,6 +320,7 @@ cjo_arms_flush(void)
 	Datum	   *cols[5];
 	Datum		args[5];
 	Oid			types[5] = {INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID};
+	int			guard;
 
 	if (ndeltas == 0)
 		return;
@@ -327,6 +331,7 @@ cjo_arms_flush(void)
 				 errhint("Run ALTER EXTENSION cjo UPDATE.")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	guard = cjo_sql_begin();
 	if (plan == NULL)
 	{
 		Oid			argtypes[5] = {INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID};
@@ -358,6 +363,7 @@ cjo_arms_flush(void)
 	}
 	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "writing arm counts failed");
+	cjo_sql_end(guard);
 	SPI_finish();
 	cjo_arms_reset();
 }

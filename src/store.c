@@ -185,6 +185,7 @@ prepare(const char *sql, int nargs, const Oid *types, bool arrays)
 {
 	Oid			argtypes[MAX_COLS];
 	SPIPlanPtr	plan;
+	int			guard;
 
 	for (int i = 0; i < nargs; i++)
 		argtypes[i] = !arrays ? types[i] : types[i] == INT2ARRAYOID ? TEXTARRAYOID : get_array_type(types[i]);
@@ -193,7 +194,9 @@ prepare(const char *sql, int nargs, const Oid *types, bool arrays)
 	 * "= ANY($1)" for every batch, which costs more than the batch itself
 	 * for a single-row insert.
 	 */
+	guard = cjo_sql_begin();
 	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	cjo_sql_end(guard);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
@@ -206,8 +209,10 @@ static void
 execute(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only, int expect)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	int			guard = cjo_sql_begin();
 	int			ret = SPI_execute_plan(plan, args, nulls, read_only, 0);
 
+	cjo_sql_end(guard);
 	MemoryContextSwitchTo(cxt);
 	if (ret != expect)
 		elog(ERROR, "cjo statement failed: %s", SPI_result_code_string(ret));
@@ -326,6 +331,37 @@ rescan_customer(IndexScanDesc scan, Relation pkey, const char *id)
 	index_rescan(scan, &key, 1, NULL, 0);
 }
 
+/*
+ * The customer's next state row, skipping (without reading the table) the
+ * journeys that do not listen to the customer's events: the primary key's
+ * entries carry the journey's id.
+ */
+static bool
+next_state(IndexScanDesc scan, const CjoCustomer *c, TupleTableSlot *slot)
+{
+	for (;;)
+	{
+		if (scan->xs_heap_continue)
+		{
+			if (index_fetch_heap(scan, slot))
+				return true;
+			continue;
+		}
+		if (index_getnext_tid(scan, ForwardScanDirection) == NULL)
+			return false;
+		if (c->listening != NULL)
+		{
+			bool		isnull;
+			int32		journey_id = DatumGetInt32(index_getattr(scan->xs_itup, 2, scan->xs_itupdesc, &isnull));
+
+			if (bsearch(&journey_id, c->listening, c->nlistening, sizeof(int32), cjo_int32_cmp) == NULL)
+				continue;
+		}
+		if (index_fetch_heap(scan, slot))
+			return true;
+	}
+}
+
 static TimestampTz
 slot_time(TupleTableSlot *slot, int col)
 {
@@ -390,12 +426,13 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 	a_data = column_if_any(rel, "data");
 	slot = table_slot_create(rel, NULL);
 	scan = index_beginscan(rel, pkey, snapshot, 1, 0);
+	scan->xs_want_itup = true;
 	for (int i = 0; i < n; i++)
 	{
 		CjoCustomer *c = &customers[i];
 
 		rescan_customer(scan, pkey, c->id);
-		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+		while (next_state(scan, c, slot))
 		{
 			CjoState   *st;
 			bool		isnull;

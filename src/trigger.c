@@ -109,6 +109,35 @@ read_events(TriggerData *td, int *count)
 }
 
 /*
+ * Notes the journeys listening to any of a customer's events: the engine
+ * touches no other journey for them, so their states need not be read.
+ */
+static void
+listening_journeys(CjoCustomer *c)
+{
+	int			njourneys;
+	CjoJourney *journeys = cjo_journeys(&njourneys);
+	bool	   *listens = palloc0(sizeof(bool) * njourneys);
+	int			n = 0;
+
+	for (int e = 0; e < c->nevents; e++)
+	{
+		int			nl;
+		const int  *l = cjo_journeys_for_event(c->events[e].name, &nl);
+
+		for (int i = 0; i < nl; i++)
+			listens[l[i]] = true;
+	}
+	c->listening = palloc(sizeof(int32) * njourneys);
+	for (int j = 0; j < njourneys; j++)
+		if (listens[j])
+			c->listening[n++] = journeys[j].journey_id;
+	pfree(listens);
+	qsort(c->listening, n, sizeof(int32), cjo_int32_cmp);
+	c->nlistening = n;
+}
+
+/*
  * Applies the events of a chunk of customers (sorted by id).  Each event's
  * scratch memory (context documents, jsonpath evaluation) is freed as soon
  * as the event is done; what lasts goes to the customer's memory.
@@ -203,6 +232,7 @@ cjo_events_advance(PG_FUNCTION_ARGS)
 			while (e < nevents && strcmp(events[e].customer_id, c->id) == 0)
 				e++;
 			c->nevents = &events[e] - c->events;
+			listening_journeys(c);
 		}
 		process_chunk(customers, n, scratch_cxt);
 		start = e;
