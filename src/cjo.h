@@ -102,12 +102,14 @@ typedef struct CjoCustomer
 	int			nstates;
 	int			maxstates;
 	MemoryContext cxt;			/* where the customer's lasting data lives */
-	Jsonb	   *profile;		/* attributes, or NULL if no profile */
+	Jsonb	   *profile;		/* attributes, or NULL if no profile ... */
+	bool		profile_read;	/* ... once read (see cjo_customer_profile) */
 	CjoEvent   *entry_cache;	/* last entry event loaded for a context */
 	Jsonb	   *doc;			/* last context document built ... */
 	const CjoEvent *doc_event;	/* ... for this event ... */
 	int64		doc_entry;		/* ... and this entry event ... */
-	const Jsonb *doc_journey;	/* ... and this journey data (or the "none" mark) */
+	const Jsonb *doc_journey;	/* ... and this journey data (or the "none" mark) ... */
+	bool		doc_profile;	/* ... with the profile or without */
 	CjoEvent   *events;			/* trigger: this customer's new events */
 	int			nevents;
 	int32	   *listening;		/* trigger: ids of the journeys listening to them, sorted; */
@@ -145,6 +147,7 @@ extern void cjo_lock_reset(void);
 
 /* store.c */
 extern void cjo_store_load(CjoCustomer *customers, int ncustomers, bool profiles);
+extern Jsonb *cjo_customer_profile(CjoCustomer *c);
 extern CjoEvent *cjo_store_load_event(CjoCustomer *c, int64 event_id);
 extern CjoState *cjo_state_find(CjoCustomer *c, int32 journey_id);
 extern CjoState *cjo_state_add(CjoCustomer *c, int32 journey_id);

@@ -8,7 +8,8 @@
  *               for paths that mention it),
  *    "journey": the run's journey data, what set nodes stored, or {} (only
  *               for paths that mention it),
- *    "profile": cjo.customers.attributes, or {}}
+ *    "profile": cjo.customers.attributes, or {} (only for paths that
+ *               mention it: a single event may not need it read at all)}
  * A predicate path ("$.event.properties.price > 10") is taken as it is, like
  * the @@ operator, unknown counting as false; any other path is true when it
  * yields an item, like @?.  Evaluation is silent: a structural error in the
@@ -117,21 +118,28 @@ entry_event(CjoContext *cx)
 static const Jsonb *const no_journey = (const Jsonb *) &no_journey;
 
 /*
- * The context document, reused while the event, the entry event and the
- * journey data stay the same (an event's entry conditions in several
+ * The context document for a path, reused while the event, the entry event
+ * and the journey data stay the same (an event's entry conditions in several
  * journeys share one).  Journey data is replaced, never changed in place,
- * so its address tells a new value.
+ * so its address tells a new value.  The entry event and the profile may
+ * have to be read from their tables, so only paths that mention them (or
+ * journeys with wildcard paths) get them.
  */
 static Jsonb *
-context_doc(CjoContext *cx, bool need_entry, bool need_journey)
+context_doc(CjoContext *cx, JsonPath *path)
 {
 	CjoCustomer *c = cx->customer;
+	bool		wildcard = (cx->graph->flags & CJO_GRAPH_WILDCARD_PATHS) != 0;
+	bool		need_entry = wildcard || cjo_path_mentions(path, "entry");
+	bool		need_journey = wildcard || cjo_path_mentions(path, "journey");
+	bool		need_profile = wildcard || cjo_path_mentions(path, "profile");
 	int64		entry = need_entry && cx->state ? cx->state->entry_event_id : -1;
 	const Jsonb *journey = !need_journey ? no_journey : cx->state ? cx->state->data : NULL;
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
 
-	if (c->doc && c->doc_event == cx->event && c->doc_entry == entry && c->doc_journey == journey)
+	if (c->doc && c->doc_event == cx->event && c->doc_entry == entry && c->doc_journey == journey &&
+		(c->doc_profile || !need_profile))
 		return c->doc;
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_event(&ps, "event", cx->event);
@@ -139,12 +147,14 @@ context_doc(CjoContext *cx, bool need_entry, bool need_journey)
 		push_event(&ps, "entry", entry_event(cx));
 	if (need_journey)
 		push_container(&ps, "journey", (Jsonb *) journey);
-	push_container(&ps, "profile", cx->customer->profile);
+	if (need_profile)
+		push_container(&ps, "profile", cjo_customer_profile(c));
 	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 	c->doc = JsonbValueToJsonb(res);
 	c->doc_event = cx->event;
 	c->doc_entry = entry;
 	c->doc_journey = journey;
+	c->doc_profile = need_profile;
 	return c->doc;
 }
 
@@ -199,25 +209,6 @@ cjo_path_mentions(const JsonPath *path, const char *key)
 	return path != NULL && memmem(path, VARSIZE(path), key, strlen(key)) != NULL;
 }
 
-/*
- * Only paths that mention "entry" get the run's entry event in their
- * context: it may have to be read back from cjo.events.
- */
-static bool
-needs_entry(CjoContext *cx, JsonPath *path)
-{
-	return cjo_path_mentions(path, "entry") ||
-		(cx->graph->flags & CJO_GRAPH_WILDCARD_PATHS) != 0;
-}
-
-/* Only paths that mention "journey" get the run's journey data. */
-static bool
-needs_journey(CjoContext *cx, JsonPath *path)
-{
-	return cjo_path_mentions(path, "journey") ||
-		(cx->graph->flags & CJO_GRAPH_WILDCARD_PATHS) != 0;
-}
-
 static bool
 is_predicate(JsonPath *path)
 {
@@ -255,7 +246,7 @@ cjo_condition(CjoContext *cx, JsonPath *path)
 	if (path == NULL)
 		return true;
 	d = call_path(is_predicate(path) ? jsonb_path_match : jsonb_path_exists,
-				  context_doc(cx, needs_entry(cx, path), needs_journey(cx, path)), path, &isnull);
+				  context_doc(cx, path), path, &isnull);
 	return !isnull && DatumGetBool(d);
 }
 
@@ -265,7 +256,7 @@ cjo_path_first(CjoContext *cx, JsonPath *path)
 {
 	bool		isnull;
 	Datum		d = call_path(jsonb_path_query_first,
-							  context_doc(cx, needs_entry(cx, path), needs_journey(cx, path)), path, &isnull);
+							  context_doc(cx, path), path, &isnull);
 
 	return isnull ? NULL : DatumGetJsonbP(d);
 }

@@ -400,7 +400,7 @@ run_chain(Step *s, TimestampTz at)
 			case CJO_NODE_WAIT_UNTIL:
 				{
 					const char *zone = cjo_graph_str(g, n->channel);
-					pg_tz	   *tz = zone ? pg_tzset(zone) : cjo_profile_time_zone(s->customer->profile);
+					pg_tz	   *tz = zone ? pg_tzset(zone) : cjo_profile_time_zone(cjo_customer_profile(s->customer));
 
 					st->due_at = cjo_next_local_time(at, n->duration, n->reserved,
 													 tz ? tz : pg_tzset("UTC"));

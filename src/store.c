@@ -468,6 +468,8 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 	index_close(pkey, NoLock);
 	table_close(rel, NoLock);
 
+	for (int i = 0; i < n; i++)
+		customers[i].profile_read = profiles;
 	if (profiles)
 	{
 		int			a_attributes;
@@ -494,6 +496,49 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 		table_close(rel, NoLock);
 	}
 	UnregisterSnapshot(snapshot);
+}
+
+/*
+ * The customer's profile, read now if cjo_store_load did not read it (a
+ * batch of one customer: most single events need no profile).  The
+ * customer's lock is held, as for the states.
+ */
+Jsonb *
+cjo_customer_profile(CjoCustomer *c)
+{
+	Relation	rel,
+				pkey;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+
+	if (c->profile_read)
+		return c->profile;
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	rel = open_cjo_table("customers", &pkey);
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, pkey, snapshot, 1, 0);
+	rescan_customer(scan, pkey, c->id);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, column(rel, "attributes"), &isnull);
+
+		if (!isnull)
+		{
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+			c->profile = DatumGetJsonbPCopy(d);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(pkey, NoLock);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	c->profile_read = true;
+	return c->profile;
 }
 
 /* Loads one event of a customer (the entry event of a run), or NULL. */

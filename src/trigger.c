@@ -145,7 +145,8 @@ listening_journeys(CjoCustomer *c)
 static void
 process_chunk(CjoCustomer *customers, int n, MemoryContext scratch)
 {
-	cjo_store_load(customers, n, cjo_journeys_read_profiles());
+	/* One customer: the profile is read if and when a path needs it. */
+	cjo_store_load(customers, n, n > 1 && cjo_journeys_read_profiles());
 	for (int i = 0; i < n; i++)
 		for (int e = 0; e < customers[i].nevents; e++)
 		{
