@@ -221,6 +221,11 @@ CREATE FUNCTION cjo.analytics_changed(row_xmin xid, since pg_snapshot, refresher
 COMMENT ON FUNCTION cjo.analytics_changed(xid, pg_snapshot, xid8) IS
     'Whether a row written by transaction row_xmin is newer than the snapshot (or written by the refresher): not visible to it';
 
+CREATE FUNCTION cjo.analytics_snapshot() RETURNS pg_snapshot
+    AS 'MODULE_PATHNAME', 'cjo_analytics_snapshot' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION cjo.analytics_snapshot() IS
+    'The current snapshot, as pg_current_snapshot() but with the subtransactions in progress listed among the transactions in progress (rows written in a savepoint carry the subtransaction''s id)';
+
 CREATE FUNCTION cjo.stay_percentiles_add(internal, bigint, bigint)
     RETURNS internal AS 'MODULE_PATHNAME', 'cjo_stay_percentiles_add' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION cjo.stay_percentiles_add(internal, bigint, bigint) IS 'Transition function of cjo.stay_percentiles';
@@ -483,13 +488,25 @@ DECLARE
     recomputed bigint;
     rebuild boolean;
 BEGIN
-    -- One refresh at a time; readers of the views are not blocked.
+    -- Each statement below must see what committed before it: under
+    -- repeatable read the snapshot is older than the lock, and a refresh or
+    -- a delete that committed while we waited for it would be missed.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'cjo_refresh_analytics() must run at READ COMMITTED, not %',
+                        upper(current_setting('transaction_isolation'))
+            USING ERRCODE = 'invalid_transaction_state',
+                  HINT = 'Call it outside an explicit REPEATABLE READ or SERIALIZABLE transaction.';
+    END IF;
+    -- One refresh at a time (a second one waits for the first to commit);
+    -- readers of the views are not blocked. Deletes of the history and the
+    -- states hold this off while their transaction runs (ROW EXCLUSIVE, see
+    -- cjo.analytics_note_changes), so that the snapshot below sees them.
     LOCK TABLE cjo.analytics_refresh IN SHARE ROW EXCLUSIVE MODE;
     -- The snapshot first, in a statement of its own: everything read below
     -- sees at least what it sees, so what it does not see is recomputed
     -- again next time (or live), never lost.
     me := pg_current_xact_id();
-    snap := pg_current_snapshot();
+    snap := cjo.analytics_snapshot();
     SELECT * INTO last FROM cjo.analytics_refresh;
     rebuild := full_rebuild OR last.snapshot IS NULL OR last.timezone <> current_setting('TimeZone');
 
@@ -538,8 +555,24 @@ COMMENT ON FUNCTION @extschema@.cjo_refresh_analytics(boolean) IS
 CREATE FUNCTION cjo.analytics_note_changes() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
+DECLARE
+    refreshing boolean := false;
 BEGIN
-    IF EXISTS (SELECT FROM cjo.analytics_refresh) THEN
+    -- Without a refresh there is nothing to correct, but a refresh that
+    -- does not see this transaction may be under way, or start before it
+    -- commits: the first one would fold in the rows deleted here, and
+    -- nothing would ever note them. So: hold off refreshes until this
+    -- transaction ends (they wait for it, then see its deletes); if one is
+    -- running, note the change whatever (its snapshot does not see it).
+    -- Only a transaction that sees committed refreshes (read committed, a
+    -- statement snapshot after the lock) can trust the test.
+    BEGIN
+        LOCK TABLE cjo.analytics_refresh IN ROW EXCLUSIVE MODE NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        refreshing := true;
+    END;
+    IF refreshing OR current_setting('transaction_isolation') <> 'read committed'
+       OR EXISTS (SELECT FROM cjo.analytics_refresh) THEN
         IF TG_OP = 'UPDATE' THEN
             INSERT INTO cjo.analytics_dirty (customer_id, journey_id)
             SELECT o.customer_id, o.journey_id FROM old_rows o
