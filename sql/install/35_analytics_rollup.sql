@@ -548,6 +548,21 @@ $$;
 COMMENT ON FUNCTION @extschema@.cjo_refresh_analytics(boolean) IS
     'Brings the analytics rollup up to date: recomputes the customer-journeys changed since the last refresh (all of them the first time, with full_rebuild, or when TimeZone changed). Returns the runs (rebuild) or customer-journeys recomputed. Schedule it, e.g. every minute with pg_cron';
 
+-- Refreshing on a schedule, with pg_cron (as the sweep and the purge).
+CREATE FUNCTION @extschema@.cjo_schedule_analytics(schedule text DEFAULT '*/5 * * * *')
+    RETURNS bigint
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT cjo.cron_schedule('cjo-analytics', schedule, 'SELECT @extschema@.cjo_refresh_analytics()',
+                            'call SELECT cjo_refresh_analytics()') $$;
+COMMENT ON FUNCTION @extschema@.cjo_schedule_analytics(text) IS
+    'Schedules SELECT cjo_refresh_analytics() with pg_cron under the job name cjo-analytics (default every 5 minutes; calling it again changes the schedule); returns the job id';
+
+CREATE FUNCTION @extschema@.cjo_unschedule_analytics() RETURNS boolean
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT cjo.cron_unschedule('cjo-analytics') $$;
+COMMENT ON FUNCTION @extschema@.cjo_unschedule_analytics() IS
+    'Removes the pg_cron job created by cjo_schedule_analytics(); returns whether there was one';
+
 ------------------------------------------------------------------------------
 -- Changes the insert path does not announce: deletes and updates of the
 -- history, deletes of states, truncation.
