@@ -132,6 +132,12 @@ SELECT * FROM pg_temp.rollup_check();
 COMMIT;
 SELECT * FROM pg_temp.rollup_check();
 
+-- A refresh must run at READ COMMITTED: under REPEATABLE READ its snapshot
+-- would be older than its lock, and miss what committed while it waited.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT cjo_refresh_analytics();
+ROLLBACK;
+
 -- Deletes and updates: an erasure and an identity merge, before and after a refresh.
 SELECT count(*) > 0 AS forgotten FROM cjo_forget_customer('w2');
 INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES ('anon-1', 'visit', '2026-01-09 14:00+00');

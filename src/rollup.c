@@ -17,12 +17,15 @@
 #include <math.h>
 
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/array.h"
+#include "utils/snapmgr.h"
 #include "utils/xid8.h"
 
 PG_FUNCTION_INFO_V1(cjo_analytics_changed);
+PG_FUNCTION_INFO_V1(cjo_analytics_snapshot);
 PG_FUNCTION_INFO_V1(cjo_stay_percentiles_add);
 PG_FUNCTION_INFO_V1(cjo_stay_percentiles_result);
 
@@ -51,6 +54,68 @@ widen_xid(TransactionId xid, FullTransactionId next)
 	uint32		next32 = XidFromFullTransactionId(next);
 
 	return FullTransactionIdFromU64(U64FromFullTransactionId(next) - (uint32) (next32 - xid));
+}
+
+static int
+full_xid_cmp(const void *a, const void *b)
+{
+	uint64		x = U64FromFullTransactionId(*(const FullTransactionId *) a);
+	uint64		y = U64FromFullTransactionId(*(const FullTransactionId *) b);
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The current snapshot as a pg_snapshot, with the subtransactions in
+ * progress among the transactions in progress. pg_current_snapshot() lists
+ * top-level ids only, but a row written in a subtransaction (a savepoint,
+ * an exception block) carries the subtransaction's id: without it, a write
+ * in progress at the refresh would pass for one committed before it, and
+ * its customer-journey would never be recomputed. When a backend had too
+ * many subtransactions for the snapshot to list them (suboverflowed), the
+ * saved xmax is lowered to xmin: every later id counts as changed, which
+ * recomputes more but misses nothing.
+ */
+Datum
+cjo_analytics_snapshot(PG_FUNCTION_ARGS)
+{
+	Snapshot	cur = GetActiveSnapshot();
+	FullTransactionId next = ReadNextFullTransactionId();
+	SavedSnapshot *snap;
+	uint32		n = 0;
+	uint32		kept = 0;
+	int			capacity;
+
+	if (cur == NULL)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+						errmsg("cjo.analytics_snapshot() needs an active snapshot")));
+	capacity = cur->xcnt + (cur->suboverflowed ? 0 : cur->subxcnt);
+	snap = palloc(offsetof(SavedSnapshot, xip) + sizeof(FullTransactionId) * Max(capacity, 1));
+	snap->xmin = widen_xid(cur->xmin, next);
+	snap->xmax = widen_xid(cur->xmax, next);
+	if (cur->suboverflowed)
+		snap->xmax = snap->xmin;
+	else
+	{
+		for (uint32 i = 0; i < cur->xcnt; i++)
+			snap->xip[n++] = widen_xid(cur->xip[i], next);
+		for (int32 i = 0; i < cur->subxcnt; i++)
+			snap->xip[n++] = widen_xid(cur->subxip[i], next);
+	}
+	/* Ascending, unique, and within [xmin, xmax), as pg_snapshot_in wants. */
+	qsort(snap->xip, n, sizeof(FullTransactionId), full_xid_cmp);
+	for (uint32 i = 0; i < n; i++)
+	{
+		if (FullTransactionIdPrecedes(snap->xip[i], snap->xmin) ||
+			FullTransactionIdFollowsOrEquals(snap->xip[i], snap->xmax))
+			continue;
+		if (kept > 0 && FullTransactionIdEquals(snap->xip[kept - 1], snap->xip[i]))
+			continue;
+		snap->xip[kept++] = snap->xip[i];
+	}
+	snap->nxip = kept;
+	SET_VARSIZE(snap, offsetof(SavedSnapshot, xip) + sizeof(FullTransactionId) * kept);
+	PG_RETURN_POINTER(snap);
 }
 
 Datum

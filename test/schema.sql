@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS cjo;
-SELECT plan(350);
+SELECT plan(355);
 SET LOCAL search_path TO DEFAULT;
 
 SELECT has_schema('cjo');
@@ -197,6 +197,10 @@ SELECT function_returns('cjo_archive', ARRAY['text'], 'void');
 SELECT function_returns('cjo_schedule_sweep', ARRAY['text'], 'bigint');
 SELECT has_function('cjo_refresh_analytics', ARRAY['boolean'], 'cjo_refresh_analytics(boolean) is visible');
 SELECT function_returns('cjo_refresh_analytics', ARRAY['boolean'], 'bigint');
+SELECT has_function('cjo_schedule_analytics', ARRAY['text'], 'cjo_schedule_analytics(text) is visible');
+SELECT has_function('cjo_unschedule_analytics', ARRAY[]::text[], 'cjo_unschedule_analytics() is visible');
+SELECT function_returns('cjo_schedule_analytics', ARRAY['text'], 'bigint');
+SELECT function_returns('cjo_unschedule_analytics', ARRAY[]::text[], 'boolean');
 SELECT has_function('cjo', 'journey_funnel_from_history', ARRAY['text', 'integer', 'text', 'interval'],
                     'the funnel computed from the history alone exists');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
@@ -216,7 +220,8 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'cjo_simulate(jsonb,timestamp with time zone,timestamp with time zone)',
                     'cjo_forget_customer(text)', 'cjo_purge_batch(timestamp with time zone,integer)',
                     'cjo_purge(bigint,bigint,integer,timestamp with time zone)',
-                    'cjo_schedule_purge(text)', 'cjo_unschedule_purge()', 'cjo_refresh_analytics(boolean)'],
+                    'cjo_schedule_purge(text)', 'cjo_unschedule_purge()', 'cjo_refresh_analytics(boolean)',
+                    'cjo_schedule_analytics(text)', 'cjo_unschedule_analytics()'],
               'exactly these cjo_* functions are on the default search_path');
 
 -- ... and callable by their bare names.
@@ -234,6 +239,11 @@ SELECT lives_ok($q$DO $do$ BEGIN
                      PERFORM cjo_unschedule_sweep();
                   EXCEPTION WHEN feature_not_supported THEN NULL;  -- no pg_cron here
                   END $do$$q$, 'cjo_schedule_sweep() and cjo_unschedule_sweep() are callable');
+SELECT lives_ok($q$DO $do$ BEGIN
+                     PERFORM cjo_schedule_analytics('0 3 * * *');
+                     PERFORM cjo_unschedule_analytics();
+                  EXCEPTION WHEN feature_not_supported THEN NULL;  -- no pg_cron here
+                  END $do$$q$, 'cjo_schedule_analytics() and cjo_unschedule_analytics() are callable');
 SELECT lives_ok($$SELECT cjo_archive('schema_tap')$$, 'cjo_archive() is callable');
 
 -- Indexes that keep the hot paths cheap.

@@ -221,6 +221,11 @@ CREATE FUNCTION cjo.analytics_changed(row_xmin xid, since pg_snapshot, refresher
 COMMENT ON FUNCTION cjo.analytics_changed(xid, pg_snapshot, xid8) IS
     'Whether a row written by transaction row_xmin is newer than the snapshot (or written by the refresher): not visible to it';
 
+CREATE FUNCTION cjo.analytics_snapshot() RETURNS pg_snapshot
+    AS 'MODULE_PATHNAME', 'cjo_analytics_snapshot' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION cjo.analytics_snapshot() IS
+    'The current snapshot, as pg_current_snapshot() but with the subtransactions in progress listed among the transactions in progress (rows written in a savepoint carry the subtransaction''s id)';
+
 CREATE FUNCTION cjo.stay_percentiles_add(internal, bigint, bigint)
     RETURNS internal AS 'MODULE_PATHNAME', 'cjo_stay_percentiles_add' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION cjo.stay_percentiles_add(internal, bigint, bigint) IS 'Transition function of cjo.stay_percentiles';
@@ -483,13 +488,25 @@ DECLARE
     recomputed bigint;
     rebuild boolean;
 BEGIN
-    -- One refresh at a time; readers of the views are not blocked.
+    -- Each statement below must see what committed before it: under
+    -- repeatable read the snapshot is older than the lock, and a refresh or
+    -- a delete that committed while we waited for it would be missed.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'cjo_refresh_analytics() must run at READ COMMITTED, not %',
+                        upper(current_setting('transaction_isolation'))
+            USING ERRCODE = 'invalid_transaction_state',
+                  HINT = 'Call it outside an explicit REPEATABLE READ or SERIALIZABLE transaction.';
+    END IF;
+    -- One refresh at a time (a second one waits for the first to commit);
+    -- readers of the views are not blocked. Deletes of the history and the
+    -- states hold this off while their transaction runs (ROW EXCLUSIVE, see
+    -- cjo.analytics_note_changes), so that the snapshot below sees them.
     LOCK TABLE cjo.analytics_refresh IN SHARE ROW EXCLUSIVE MODE;
     -- The snapshot first, in a statement of its own: everything read below
     -- sees at least what it sees, so what it does not see is recomputed
     -- again next time (or live), never lost.
     me := pg_current_xact_id();
-    snap := pg_current_snapshot();
+    snap := cjo.analytics_snapshot();
     SELECT * INTO last FROM cjo.analytics_refresh;
     rebuild := full_rebuild OR last.snapshot IS NULL OR last.timezone <> current_setting('TimeZone');
 
@@ -531,6 +548,21 @@ $$;
 COMMENT ON FUNCTION @extschema@.cjo_refresh_analytics(boolean) IS
     'Brings the analytics rollup up to date: recomputes the customer-journeys changed since the last refresh (all of them the first time, with full_rebuild, or when TimeZone changed). Returns the runs (rebuild) or customer-journeys recomputed. Schedule it, e.g. every minute with pg_cron';
 
+-- Refreshing on a schedule, with pg_cron (as the sweep and the purge).
+CREATE FUNCTION @extschema@.cjo_schedule_analytics(schedule text DEFAULT '*/5 * * * *')
+    RETURNS bigint
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT cjo.cron_schedule('cjo-analytics', schedule, 'SELECT @extschema@.cjo_refresh_analytics()',
+                            'call SELECT cjo_refresh_analytics()') $$;
+COMMENT ON FUNCTION @extschema@.cjo_schedule_analytics(text) IS
+    'Schedules SELECT cjo_refresh_analytics() with pg_cron under the job name cjo-analytics (default every 5 minutes; calling it again changes the schedule); returns the job id';
+
+CREATE FUNCTION @extschema@.cjo_unschedule_analytics() RETURNS boolean
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS
+$$ SELECT cjo.cron_unschedule('cjo-analytics') $$;
+COMMENT ON FUNCTION @extschema@.cjo_unschedule_analytics() IS
+    'Removes the pg_cron job created by cjo_schedule_analytics(); returns whether there was one';
+
 ------------------------------------------------------------------------------
 -- Changes the insert path does not announce: deletes and updates of the
 -- history, deletes of states, truncation.
@@ -538,8 +570,24 @@ COMMENT ON FUNCTION @extschema@.cjo_refresh_analytics(boolean) IS
 CREATE FUNCTION cjo.analytics_note_changes() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
+DECLARE
+    refreshing boolean := false;
 BEGIN
-    IF EXISTS (SELECT FROM cjo.analytics_refresh) THEN
+    -- Without a refresh there is nothing to correct, but a refresh that
+    -- does not see this transaction may be under way, or start before it
+    -- commits: the first one would fold in the rows deleted here, and
+    -- nothing would ever note them. So: hold off refreshes until this
+    -- transaction ends (they wait for it, then see its deletes); if one is
+    -- running, note the change whatever (its snapshot does not see it).
+    -- Only a transaction that sees committed refreshes (read committed, a
+    -- statement snapshot after the lock) can trust the test.
+    BEGIN
+        LOCK TABLE cjo.analytics_refresh IN ROW EXCLUSIVE MODE NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        refreshing := true;
+    END;
+    IF refreshing OR current_setting('transaction_isolation') <> 'read committed'
+       OR EXISTS (SELECT FROM cjo.analytics_refresh) THEN
         IF TG_OP = 'UPDATE' THEN
             INSERT INTO cjo.analytics_dirty (customer_id, journey_id)
             SELECT o.customer_id, o.journey_id FROM old_rows o
@@ -786,6 +834,22 @@ COMMENT ON COLUMN cjo.node_stats.moved_on IS 'Runs that reached the node and wen
 COMMENT ON COLUMN cjo.node_stats.dropped IS 'Runs that ended at the node without reaching the goal: at an exit node, by an exit event, or restarted by re-entry';
 COMMENT ON COLUMN cjo.node_stats.converted IS 'Runs that reached the goal while at the node';
 
+-- The history branch of cjo.runs, behind a function: as a subquery its
+-- cost (the whole history, though it runs only before the first refresh)
+-- made every query on the view compile with JIT, inlined and optimized on
+-- large histories, which cost more than the query itself. (Before the first
+-- refresh a filter on cjo.runs no longer reaches into the history scan.)
+CREATE FUNCTION cjo.runs_before_refresh() RETURNS SETOF cjo.runs_from_history
+    LANGUAGE plpgsql STABLE ROWS 1000 SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    IF NOT EXISTS (SELECT FROM cjo.analytics_refresh) THEN
+        RETURN QUERY SELECT * FROM cjo.runs_from_history;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION cjo.runs_before_refresh() IS
+    'What cjo.runs shows before the first refresh: cjo.runs_from_history (nothing once a refresh ran)';
 
 CREATE VIEW cjo.runs AS
 WITH changed AS MATERIALIZED (
@@ -803,7 +867,7 @@ SELECT c.customer_id, c.journey_id, c.version, c.run, c.entered_at, c.last_at, c
      CROSS JOIN LATERAL cjo.analytics_compute(false, a.customers, a.journeys) c
  WHERE c.has_state
 UNION ALL
-SELECT * FROM cjo.runs_from_history WHERE NOT EXISTS (SELECT FROM cjo.analytics_refresh);
+SELECT * FROM cjo.runs_before_refresh() WHERE NOT EXISTS (SELECT FROM cjo.analytics_refresh);
 COMMENT ON VIEW cjo.runs IS 'One row per run (one pass of a customer through a journey version): when it started, where it is or ended, how it ended. Reads the rollup of cjo_refresh_analytics() and recomputes what changed since from the history';
 COMMENT ON COLUMN cjo.runs.customer_id IS 'The customer';
 COMMENT ON COLUMN cjo.runs.journey_id IS 'The journey';
