@@ -48,16 +48,18 @@ BEGIN
         GET DIAGNOSTICS replayed = ROW_COUNT;
         PERFORM @extschema@.cjo_advance("until");
 
+        -- The simulated runs come straight from the history (the rollup's
+        -- view would first gather every journey's runs when it was never refreshed).
         SELECT jsonb_build_object(
                    'journey', jname,
                    'since', since,
                    'until', "until",
                    'events', replayed,
-                   'customers', (SELECT count(DISTINCT r.customer_id) FROM cjo.runs r WHERE r.journey_id = jid),
-                   'runs', (SELECT count(*) FROM cjo.runs r WHERE r.journey_id = jid),
-                   'converted', (SELECT count(*) FROM cjo.runs r WHERE r.journey_id = jid AND r.converted_at IS NOT NULL),
+                   'customers', (SELECT count(DISTINCT r.customer_id) FROM cjo.runs_from_history r WHERE r.journey_id = jid),
+                   'runs', (SELECT count(*) FROM cjo.runs_from_history r WHERE r.journey_id = jid),
+                   'converted', (SELECT count(*) FROM cjo.runs_from_history r WHERE r.journey_id = jid AND r.converted_at IS NOT NULL),
                    'outcomes', (SELECT coalesce(jsonb_object_agg(o.outcome, o.n), '{}')
-                                  FROM (SELECT r.outcome, count(*) AS n FROM cjo.runs r
+                                  FROM (SELECT r.outcome, count(*) AS n FROM cjo.runs_from_history r
                                          WHERE r.journey_id = jid GROUP BY 1) o),
                    'nodes', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                                         'node', f.node, 'node_type', f.node_type, 'entered', f.entered,
