@@ -45,6 +45,7 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "cjo.h"
@@ -675,12 +676,23 @@ direct_plan_invalidate(Datum arg, Oid relid)
 }
 
 /*
+ * A function or type changed: planned defaults may have inlined an SQL
+ * function's old body or folded its old result (a plan cache would replan),
+ * or taken a domain's old default.  Rare enough to forget every table.
+ */
+static void
+direct_plan_invalidate_all(Datum arg, int cacheid, uint32 hashvalue)
+{
+	direct_plan_invalidate(arg, InvalidOid);
+}
+
+/*
  * May rows be stored in rel without a statement?  Only if an INSERT would
  * do nothing more than store them, fill in defaults, check constraints and
  * insert index entries: no enabled insert trigger (the user's, the delivery
  * policies' trigger on cjo.actions, and foreign keys and deferred unique
  * checks, which are triggers too), no row-level security, no stored
- * generated column, no partitioning, and the columns of the types the
+ * generated column, no partitioning, no rule, and the columns of the types the
  * buffer holds.  Otherwise the statement does it all.  (The right to insert
  * is checked at each write: a grant does not invalidate the relcache.)
  */
@@ -696,6 +708,8 @@ direct_plan_build(TableWriter *w, Relation rel)
 	if (!registered)
 	{
 		CacheRegisterRelcacheCallback(direct_plan_invalidate, (Datum) 0);
+		CacheRegisterSyscacheCallback(PROCOID, direct_plan_invalidate_all, (Datum) 0);
+		CacheRegisterSyscacheCallback(TYPEOID, direct_plan_invalidate_all, (Datum) 0);
 		registered = true;
 	}
 	/* A plan still in use by an outer write (a default that inserts events?) is left alone. */
@@ -705,8 +719,9 @@ direct_plan_build(TableWriter *w, Relation rel)
 	p->relid = RelationGetRelid(rel);
 	p->ok = false;
 	p->ndefaults = 0;
+	/* Rules (DO ALSO, DO INSTEAD) rewrite an INSERT or UPDATE statement. */
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
-		rel->rd_rel->relrowsecurity)
+		rel->rd_rel->relrowsecurity || rel->rd_rel->relhasrules)
 		return;
 	if (desc->constr && desc->constr->has_generated_stored)
 		return;
@@ -960,9 +975,16 @@ write_rows(TableWriter *w, const Rows *r)
 
 	if (r->nrows == 0)
 		return;
+	/*
+	 * New states under REPEATABLE READ go to the upsert: a state another
+	 * transaction created after the snapshot (its customer's lock came
+	 * later) is then a serialization failure (40001, retry), as documented,
+	 * not a duplicate key (23505).
+	 */
 	if (w->direct && w->update && update_direct(w, r, &left))
 		r = &left;
-	else if (w->direct && !w->update && insert_direct(w, r))
+	else if (w->direct && !w->update && !(w == &new_state_writer && IsolationUsesXactSnapshot()) &&
+			 insert_direct(w, r))
 		return;
 	if (r->nrows == 0)
 		return;
