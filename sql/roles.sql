@@ -187,6 +187,11 @@ SELECT cjo_publish('{"name": "roles_more", "entry": {"event": "never_sent"}, "st
 CREATE FUNCTION public.regress_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 CREATE TRIGGER regress_noop AFTER INSERT ON cjo.history FOR EACH ROW EXECUTE FUNCTION public.regress_noop();
 CREATE TRIGGER regress_noop AFTER INSERT OR UPDATE ON cjo.journey_state FOR EACH ROW EXECUTE FUNCTION public.regress_noop();
+-- Actions are still written directly, and get the default of a column the
+-- admin added: its function (not schema-qualified inside) runs with the
+-- owner's rights, so it must not see the caller's search_path either.
+CREATE FUNCTION public.regress_stamp() RETURNS timestamptz LANGUAGE plpgsql AS $$ BEGIN RETURN now(); END $$;
+ALTER TABLE cjo.actions ADD COLUMN regress_stamp timestamptz DEFAULT public.regress_stamp();
 
 SET ROLE regress_cjo_ingest;
 SET search_path = regress_hostile, pg_catalog, public;
@@ -202,6 +207,9 @@ INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES
     ('c6', 'signup', '2026-01-07 09:00+00');
 SHOW search_path;
 RESET ROLE;
+SELECT count(*) AS actions, count(regress_stamp) AS stamped FROM cjo.actions;
+ALTER TABLE cjo.actions DROP COLUMN regress_stamp;
+DROP FUNCTION public.regress_stamp();
 DROP TRIGGER regress_noop ON cjo.history;
 DROP TRIGGER regress_noop ON cjo.journey_state;
 DROP FUNCTION public.regress_noop();

@@ -24,6 +24,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
@@ -32,6 +33,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "nodes/nodeFuncs.h"
 #include "miscadmin.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
@@ -148,6 +150,7 @@ typedef struct DirectPlan
 	int			ndefaults;
 	AttrNumber *default_attnums;	/* the other columns that have a default ... */
 	Expr	  **default_exprs;	/* ... and its planned expression */
+	bool		user_code;		/* a default or CHECK calls a function not built in */
 	MemoryContext cxt;			/* where the above live */
 } DirectPlan;
 
@@ -686,6 +689,23 @@ direct_plan_invalidate_all(Datum arg, int cacheid, uint32 hashvalue)
 	direct_plan_invalidate(arg, InvalidOid);
 }
 
+static bool
+is_user_function(Oid func_id, void *context)
+{
+	return func_id >= FirstNormalObjectId;
+}
+
+/* Does the expression call a function (or operator) that is not built in? */
+static bool
+calls_user_function(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, is_user_function, context))
+		return true;
+	return expression_tree_walker(node, calls_user_function, context);
+}
+
 /*
  * May rows be stored in rel without a statement?  Only if an INSERT would
  * do nothing more than store them, fill in defaults, check constraints and
@@ -719,6 +739,7 @@ direct_plan_build(TableWriter *w, Relation rel)
 	p->relid = RelationGetRelid(rel);
 	p->ok = false;
 	p->ndefaults = 0;
+	p->user_code = false;
 	/* Rules (DO ALSO, DO INSTEAD) rewrite an INSERT or UPDATE statement. */
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
 		rel->rd_rel->relrowsecurity || rel->rd_rel->relhasrules)
@@ -767,8 +788,12 @@ direct_plan_build(TableWriter *w, Relation rel)
 			continue;
 		p->default_attnums[p->ndefaults] = a;
 		p->default_exprs[p->ndefaults] = expression_planner((Expr *) expr);
+		p->user_code |= calls_user_function((Node *) p->default_exprs[p->ndefaults], NULL);
 		p->ndefaults++;
 	}
+	if (desc->constr != NULL)
+		for (int i = 0; i < desc->constr->num_check; i++)
+			p->user_code |= calls_user_function(stringToNode(desc->constr->check[i].ccbin), NULL);
 	MemoryContextSwitchTo(old);
 	p->ok = true;
 }
@@ -784,6 +809,7 @@ typedef struct DirectWrite
 	int			maxslots;
 	MemoryContext rows_cxt;		/* per group of rows: defaults' values */
 	CommandId	cid;
+	int			guard;			/* search_path pinned for user code (0: not) */
 } DirectWrite;
 
 /*
@@ -826,6 +852,11 @@ direct_begin(TableWriter *w, int nrows, DirectWrite *d)
 	d->rows_cxt = AllocSetContextCreate(d->estate->es_query_cxt, "cjo rows", ALLOCSET_DEFAULT_SIZES);
 	d->cid = GetCurrentCommandId(true);
 	MemoryContextSwitchTo(old);
+	/*
+	 * A default or CHECK of the user's runs with the owner's rights, as in
+	 * the statements of the other path: not with the caller's search_path.
+	 */
+	d->guard = p->user_code ? cjo_sql_begin() : 0;
 	direct_depth++;
 	return true;
 }
@@ -864,6 +895,8 @@ static void
 direct_end(DirectWrite *d)
 {
 	direct_depth--;
+	if (d->guard != 0)
+		cjo_sql_end(d->guard);
 	ExecCloseIndices(d->rri);
 	ExecResetTupleTable(d->estate->es_tupleTable, false);
 	FreeExecutorState(d->estate);
