@@ -222,15 +222,6 @@ execute(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only, int exp
 		elog(ERROR, "cjo statement failed: %s", SPI_result_code_string(ret));
 }
 
-static TimestampTz
-get_time(HeapTuple tup, TupleDesc desc, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
-	return isnull ? CJO_NO_TIME : DatumGetTimestampTz(d);
-}
-
 /* The state of a customer in a journey, or NULL. */
 CjoState *
 cjo_state_find(CjoCustomer *c, int32 journey_id)
@@ -545,52 +536,57 @@ cjo_customer_profile(CjoCustomer *c)
 	return c->profile;
 }
 
-/* Loads one event of a customer (the entry event of a run), or NULL. */
+/*
+ * Loads one event of a customer (the entry event of a run), or NULL: a
+ * direct scan of the primary key of cjo.events.  Under a fresh snapshot,
+ * like the state it belongs to: with the statement's snapshot, an event
+ * whose insert waited for the customer's lock would not see an entry event
+ * committed meanwhile by the lock's holder, though it sees the run that
+ * event started.
+ */
 CjoEvent *
 cjo_store_load_event(CjoCustomer *c, int64 event_id)
 {
-	const char *customer_id = c->id;
-	MemoryContext old;
-	static SPIPlanPtr plan = NULL;
-	Datum		args[2];
+	Relation	rel,
+				pkey;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	ScanKeyData keys[2];
 	CjoEvent   *ev = NULL;
 
-	if (plan == NULL)
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	rel = open_cjo_table("events", &pkey);
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, pkey, snapshot, 2, 0);
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   pkey->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(c->id));
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+						   InvalidOid, F_INT8EQ, Int64GetDatum(event_id));
+	index_rescan(scan, keys, 2, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
-		Oid			types[2] = {TEXTOID, INT8OID};
-
-		plan = prepare("SELECT name, channel, properties, occurred_at FROM cjo.events"
-					   " WHERE customer_id = $1 AND event_id = $2", 2, types, false);
-	}
-	args[0] = CStringGetTextDatum(customer_id);
-	args[1] = Int64GetDatum(event_id);
-
-	/*
-	 * Not read-only: a fresh snapshot, like the state it belongs to.  With
-	 * the statement's snapshot, an event whose insert waited for the
-	 * customer's lock would not see an entry event committed meanwhile by
-	 * the lock's holder, though it sees the run that event started.
-	 */
-	execute(plan, args, NULL, false, SPI_OK_SELECT);
-	old = MemoryContextSwitchTo(c->cxt);
-	if (SPI_processed > 0)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
 		bool		isnull;
 		Datum		d;
 
 		ev = palloc0(sizeof(CjoEvent));
 		ev->event_id = event_id;
-		ev->customer_id = customer_id;
-		ev->name = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-		d = SPI_getbinval(tup, desc, 2, &isnull);
+		ev->customer_id = c->id;
+		ev->name = TextDatumGetCString(slot_getattr(slot, column(rel, "name"), &isnull));
+		d = slot_getattr(slot, column(rel, "channel"), &isnull);
 		ev->channel = isnull ? NULL : TextDatumGetCString(d);
-		ev->properties = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 3, &isnull));
-		ev->occurred_at = ev->at = get_time(tup, desc, 4);
+		d = slot_getattr(slot, column(rel, "properties"), &isnull);
+		ev->properties = isnull ? NULL : DatumGetJsonbPCopy(d);
+		ev->occurred_at = ev->at = slot_time(slot, column(rel, "occurred_at"));
+		MemoryContextSwitchTo(old);
 	}
-	MemoryContextSwitchTo(old);
-	SPI_freetuptable(SPI_tuptable);
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(pkey, NoLock);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
 	return ev;
 }
 

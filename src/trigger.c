@@ -218,7 +218,8 @@ cjo_events_advance(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(chunk_cxt);
 	while (start < nevents)
 	{
-		CjoCustomer *customers = palloc0(sizeof(CjoCustomer) * CHUNK_CUSTOMERS);
+		/* No more customers than events left: a single event clears one. */
+		CjoCustomer *customers = palloc0(sizeof(CjoCustomer) * Min(CHUNK_CUSTOMERS, nevents - start));
 		int			n = 0;
 		int			e = start;
 
