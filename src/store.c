@@ -150,6 +150,8 @@ typedef struct DirectPlan
 	int			ndefaults;
 	AttrNumber *default_attnums;	/* the other columns that have a default ... */
 	Expr	  **default_exprs;	/* ... and its planned expression */
+	int			nchecks;
+	Expr	  **check_exprs;	/* the CHECK constraints, planned (ExecConstraints' order) */
 	bool		user_code;		/* a default or CHECK calls a function not built in */
 	MemoryContext cxt;			/* where the above live */
 } DirectPlan;
@@ -735,6 +737,7 @@ direct_plan_build(TableWriter *w, Relation rel)
 	p->relid = RelationGetRelid(rel);
 	p->ok = false;
 	p->ndefaults = 0;
+	p->nchecks = 0;
 	p->user_code = false;
 	/* Rules (DO ALSO, DO INSTEAD) rewrite an INSERT or UPDATE statement. */
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
@@ -787,9 +790,14 @@ direct_plan_build(TableWriter *w, Relation rel)
 		p->user_code |= calls_user_function((Node *) p->default_exprs[p->ndefaults], NULL);
 		p->ndefaults++;
 	}
-	if (desc->constr != NULL)
-		for (int i = 0; i < desc->constr->num_check; i++)
-			p->user_code |= calls_user_function(stringToNode(desc->constr->check[i].ccbin), NULL);
+	/* Planned once here, not at every write as ExecConstraints would. */
+	p->nchecks = desc->constr != NULL ? desc->constr->num_check : 0;
+	p->check_exprs = palloc(sizeof(Expr *) * Max(p->nchecks, 1));
+	for (int i = 0; i < p->nchecks; i++)
+	{
+		p->check_exprs[i] = expression_planner(stringToNode(desc->constr->check[i].ccbin));
+		p->user_code |= calls_user_function((Node *) p->check_exprs[i], NULL);
+	}
 	MemoryContextSwitchTo(old);
 	p->ok = true;
 }
@@ -841,6 +849,12 @@ direct_begin(TableWriter *w, int nrows, DirectWrite *d)
 	d->defaults = palloc(sizeof(ExprState *) * Max(p->ndefaults, 1));
 	for (int i = 0; i < p->ndefaults; i++)
 		d->defaults[i] = ExecInitExpr(p->default_exprs[i], NULL);
+	if (p->nchecks > 0)
+	{
+		d->rri->ri_ConstraintExprs = palloc(sizeof(ExprState *) * p->nchecks);
+		for (int i = 0; i < p->nchecks; i++)
+			d->rri->ri_ConstraintExprs[i] = ExecInitExpr(p->check_exprs[i], NULL);
+	}
 	d->maxslots = Min(nrows, MULTI_INSERT_ROWS);
 	d->slots = palloc(sizeof(TupleTableSlot *) * d->maxslots);
 	for (int i = 0; i < d->maxslots; i++)
