@@ -904,7 +904,9 @@ direct_fill(const TableWriter *w, DirectWrite *d, TupleTableSlot *slot, const Ro
 static void
 direct_end(DirectWrite *d)
 {
-	direct_depth--;
+	/* An inner batch's abort (a default inserting events?) may have reset it. */
+	if (direct_depth > 0)
+		direct_depth--;
 	if (d->guard != 0)
 		cjo_sql_end(d->guard);
 	ExecCloseIndices(d->rri);
