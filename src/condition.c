@@ -138,8 +138,13 @@ context_doc(CjoContext *cx, JsonPath *path)
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
 
+	/*
+	 * Reused only if it holds exactly what this path gets: a path that
+	 * names no key ("{{$}}") would otherwise see the profile or not
+	 * depending on which path came before it.
+	 */
 	if (c->doc && c->doc_event == cx->event && c->doc_entry == entry && c->doc_journey == journey &&
-		(c->doc_profile || !need_profile))
+		c->doc_profile == need_profile)
 		return c->doc;
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_event(&ps, "event", cx->event);
