@@ -240,5 +240,16 @@ COMMIT;
 SELECT * FROM pg_temp.ser_diff('s_new', 's_cte');
 SELECT * FROM pg_temp.ser_diff('s_new', 's_rr');
 
+-- .keyvalue() reaches every key of the context without naming it: such a
+-- journey gets everything, the profile included (gold enters, silver not).
+SELECT cjo_publish('{"name": "ser_kv", "entry": {"event": "ser_kv",
+    "when": "$.keyvalue().value.tier == \"gold\""},
+    "start": "x", "nodes": {"x": {"type": "exit"}}}') IS NOT NULL AS published;
+INSERT INTO cjo.customers (customer_id, attributes) VALUES ('s_kv_gold', '{"tier": "gold"}'), ('s_kv_silver', '{"tier": "silver"}');
+INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES ('s_kv_gold', 'ser_kv', '2025-03-02 10:00+00');
+INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES ('s_kv_silver', 'ser_kv', '2025-03-02 10:00+00');
+SELECT s.customer_id, s.status FROM cjo.journey_state s JOIN cjo.journeys j USING (journey_id)
+ WHERE j.name = 'ser_kv' ORDER BY 1;
+
 SELECT count(cjo_archive(name)) FROM cjo.journeys WHERE name LIKE 'ser\_%' AND status = 'active';
 TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;

@@ -287,8 +287,11 @@ compile_path(Compiler *c, const char *text, const char *key)
 	MemoryContext oldcxt = CurrentMemoryContext;
 	JsonPath   *volatile result = NULL;
 
-	/* A '*' is a wildcard or a product: either way, give the path everything. */
-	if (strchr(text, '*'))
+	/*
+	 * A '*' is a wildcard or a product, and .keyvalue() lists every key:
+	 * either way, give the path everything.
+	 */
+	if (strchr(text, '*') || strstr(text, "keyvalue"))
 		c->wildcard_paths = true;
 
 	PG_TRY();
