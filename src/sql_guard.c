@@ -6,9 +6,10 @@
  * search_path itself: a pinned path costs every INSERT a save and restore of
  * the setting and a new name lookup path, although most events run no
  * statement at all (reads and writes go through the table AM).  The few
- * statements it may run (reading journeys into the cache, arm counts, an
- * entry event, writes to a table with triggers of its own) pin it for
- * themselves, between cjo_sql_begin() and cjo_sql_end().  An error in
+ * statements it may run (reading journeys into the cache, arm counts,
+ * writes to a table with triggers of its own) pin it for themselves,
+ * between cjo_sql_begin() and cjo_sql_end(), and so do direct writes to a
+ * table whose defaults or checks call functions of the user's.  An error in
  * between needs nothing: the transaction's abort restores the setting.
  */
 #include "postgres.h"
