@@ -153,6 +153,7 @@ typedef struct DirectPlan
 	int			nchecks;
 	Expr	  **check_exprs;	/* the CHECK constraints, planned (ExecConstraints' order) */
 	bool		user_code;		/* a default or CHECK calls a function not built in */
+	Bitmapset  *updated_cols;	/* updates: the columns written but the key's */
 	MemoryContext cxt;			/* where the above live */
 } DirectPlan;
 
@@ -739,6 +740,7 @@ direct_plan_build(TableWriter *w, Relation rel)
 	p->ndefaults = 0;
 	p->nchecks = 0;
 	p->user_code = false;
+	p->updated_cols = NULL;
 	/* Rules (DO ALSO, DO INSTEAD) rewrite an INSERT or UPDATE statement. */
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
 		rel->rd_rel->relrowsecurity || rel->rd_rel->relhasrules)
@@ -790,6 +792,21 @@ direct_plan_build(TableWriter *w, Relation rel)
 		p->user_code |= calls_user_function((Node *) p->default_exprs[p->ndefaults], NULL);
 		p->ndefaults++;
 	}
+
+	/*
+	 * An update rewrites every column but the primary key's: told so, the
+	 * key's index cleans out the old versions of a row before it splits a
+	 * page (bottom-up deletion), as it does for an UPDATE statement.
+	 */
+	if (w->update)
+	{
+		Bitmapset  *key = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+
+		for (int c = 0; c < w->buf->ncols; c++)
+			if (!bms_is_member(p->attnums[c] - FirstLowInvalidHeapAttributeNumber, key))
+				p->updated_cols = bms_add_member(p->updated_cols, p->attnums[c] - FirstLowInvalidHeapAttributeNumber);
+	}
+
 	/* Planned once here, not at every write as ExecConstraints would. */
 	p->nchecks = desc->constr != NULL ? desc->constr->num_check : 0;
 	p->check_exprs = palloc(sizeof(Expr *) * Max(p->nchecks, 1));
@@ -844,7 +861,21 @@ direct_begin(TableWriter *w, int nrows, DirectWrite *d)
 	d->estate = CreateExecutorState();
 	old = MemoryContextSwitchTo(d->estate->es_query_cxt);
 	d->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(d->rri, d->rel, 0, NULL, 0);
+	if (w->update)
+	{
+		/* A range table entry only to say which columns an update writes. */
+		RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+		rte->rtekind = RTE_RELATION;
+		rte->relid = relid;
+		rte->relkind = RELKIND_RELATION;
+		rte->rellockmode = RowExclusiveLock;
+		rte->updatedCols = p->updated_cols;
+		ExecInitRangeTable(d->estate, list_make1(rte));
+		InitResultRelInfo(d->rri, d->rel, 1, NULL, 0);
+	}
+	else
+		InitResultRelInfo(d->rri, d->rel, 0, NULL, 0);
 	ExecOpenIndices(d->rri, false);
 	d->defaults = palloc(sizeof(ExprState *) * Max(p->ndefaults, 1));
 	for (int i = 0; i < p->ndefaults; i++)
@@ -992,7 +1023,7 @@ update_direct(TableWriter *w, const Rows *r, Rows *left)
 		if (result == TM_Ok)
 		{
 			if (update_indexes && d.rri->ri_NumIndices > 0)
-				list_free(ExecInsertIndexTuples(d.rri, slot, d.estate, false, false, NULL, NIL));
+				list_free(ExecInsertIndexTuples(d.rri, slot, d.estate, true, false, NULL, NIL));
 			ResetPerTupleExprContext(d.estate);
 		}
 		else
