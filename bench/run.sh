@@ -252,34 +252,58 @@ if has sweep; then
 fi
 
 if has single && [ "$PGBENCH_SECONDS" -gt 0 ]; then
+    # The CPU is measured over the middle of each run: at least a second of it.
+    [ "$PGBENCH_SECONDS" -ge 3 ] || PGBENCH_SECONDS=3
     # Single events: synchronous_commit off, so that disk flushes do not hide the engine's cost.
     DB=bench
     reset
     db -c "ALTER SYSTEM SET synchronous_commit = off" -c "SELECT pg_reload_conf()" >/dev/null
-    single() {  # single <on|off>: transactions per second
-        local tps
-        if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"; fi
-        tps=$("$PGBIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 2 -j 2 -T "$PGBENCH_SECONDS" -f bench/single_event.sql bench 2>/dev/null \
-            | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
-        if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events ENABLE TRIGGER events_advance"; fi
-        echo "$tps"
+    # CPU time of the pgbench backends so far, in clock ticks (utime + stime).
+    backend_ticks() {
+        local pids
+        pids=$(db -At -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pgbench'")
+        for p in $pids; do awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || true; done | awk '{ t += $1 } END { print t + 0 }'
     }
+    commits() { db -At -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'bench'"; }
+    # single <on|off>: "tps cpu": transactions per second, and the backends'
+    # CPU microseconds per transaction over the middle of the run (a figure
+    # that other work on the machine moves much less than throughput).
+    single() {
+        local out t0 t1 c0 c1 bg
+        if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"; fi
+        "$PGBIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 2 -j 2 -T "$PGBENCH_SECONDS" -f bench/single_event.sql bench \
+            >"$WORK/pgbench.out" 2>/dev/null &
+        bg=$!
+        sleep 1
+        t0=$(backend_ticks); c0=$(commits)
+        sleep $((PGBENCH_SECONDS - 2))
+        t1=$(backend_ticks); c1=$(commits)
+        wait "$bg"
+        if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events ENABLE TRIGGER events_advance"; fi
+        echo "$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.out") $(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / ($c1 - $c0)" | bc -l)"
+    }
+    median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
     echo
-    printf '%-28s %11s %11s %7s\n' "single events (pgbench)" "no trigger" "trigger" "share"
+    printf '%-28s %11s %11s %7s %17s\n' "single events (pgbench)" "no trigger" "trigger" "share" "CPU us/tx off/on"
     # Warm up: the customers' states exist, as in a running shop.
     "$PGBIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 2 -j 2 -T "$SINGLE_WARMUP" -f bench/single_event.sql bench >/dev/null 2>&1
-    shares=()
+    shares=(); cpu_off=(); cpu_on=()
     for r in $(seq 1 "$SINGLE_PAIRS"); do
-        off=$(single off)
-        on=$(single on)
+        read -r off coff <<<"$(single off)"
+        read -r on con <<<"$(single on)"
         share=$(echo "100 * $on / $off" | bc -l | xargs printf '%.1f')
-        shares+=("$share")
-        printf '%-28s %9.0f/s %9.0f/s %6s%%\n' "2 clients, ${PGBENCH_SECONDS}s #$r" "$off" "$on" "$share"
-        row "single events, pgbench 2 clients #$r" "$(printf '%.0f' "$off") tx/s" "$(printf '%.0f' "$on") tx/s" "${share}%"
+        shares+=("$share"); cpu_off+=("$coff"); cpu_on+=("$con")
+        printf '%-28s %9.0f/s %9.0f/s %6s%% %8.0f/%.0f\n' "2 clients, ${PGBENCH_SECONDS}s #$r" "$off" "$on" "$share" "$coff" "$con"
+        row "single events, pgbench 2 clients #$r" "$(printf '%.0f' "$off") tx/s, $(printf '%.0f' "$coff") us CPU/tx" \
+            "$(printf '%.0f' "$on") tx/s, $(printf '%.0f' "$con") us CPU/tx" "${share}%"
     done
-    median=$(printf '%s\n' "${shares[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-    printf '%-28s %21s %6s%%\n' "median of $SINGLE_PAIRS pairs" "" "$median"
-    row "single events: median share of $SINGLE_PAIRS pairs" "" "" "${median}% (target >= 85%)"
+    median_share=$(printf '%s\n' "${shares[@]}" | median)
+    median_off=$(printf '%s\n' "${cpu_off[@]}" | median)
+    median_on=$(printf '%s\n' "${cpu_on[@]}" | median)
+    cpu_share=$(echo "100 * $median_off / $median_on" | bc -l | xargs printf '%.1f')
+    printf '%-28s %21s %6s%% %8.0f/%.0f (CPU share %s%%)\n' "median of $SINGLE_PAIRS pairs" "" "$median_share" "$median_off" "$median_on" "$cpu_share"
+    row "single events: median share of $SINGLE_PAIRS pairs" "$(printf '%.0f' "$median_off") us CPU/tx" "$(printf '%.0f' "$median_on") us CPU/tx" \
+        "${median_share}% of the throughput (target >= 85%); CPU per transaction: ${cpu_share}%"
     db -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
 fi
 
