@@ -312,19 +312,23 @@ CREATE FUNCTION cjo.probability_to_beat(control_conversions bigint, control_runs
 COMMENT ON FUNCTION cjo.probability_to_beat(bigint, bigint, bigint, bigint) IS
     'P(variant rate > control rate) with Beta(1 + conversions, 1 + non-conversions) posteriors, in closed form';
 
-CREATE VIEW cjo.experiment_results_from_history AS
-WITH goals AS (
-    SELECT g.customer_id, g.journey_id, g.run, min(g.step) AS goal_step
-      FROM cjo.history g
-     WHERE g.cause = 'g'
-     GROUP BY 1, 2, 3
-), outcomes AS (
-    SELECT a.journey_id, a.version, a.node_index, a.choice,
-           count(*) AS runs,
-           count(*) FILTER (WHERE g.goal_step > a.assigned_step) AS conversions
-      FROM cjo.experiment_assignments a
-      LEFT JOIN goals g ON g.customer_id = a.customer_id AND g.journey_id = a.journey_id AND g.run = a.run
-     GROUP BY 1, 2, 3, 4
+-- The comparison of a split's variants with its baseline, from the runs and
+-- conversions per variant (one element per variant in each array): one
+-- computation for the history-only view and the rollup.
+CREATE FUNCTION cjo.compare_variants(outcome_journeys integer[], outcome_versions integer[],
+                                     outcome_nodes integer[], outcome_choices integer[],
+                                     outcome_runs bigint[], outcome_conversions bigint[])
+    RETURNS TABLE (journey text, version integer, split_node text, variant text, baseline boolean,
+                   entered bigint, converted bigint, conversion_rate double precision,
+                   lift double precision, lift_ci_low double precision, lift_ci_high double precision,
+                   difference double precision, difference_ci_low double precision,
+                   difference_ci_high double precision, p_value double precision,
+                   probability_to_beat_baseline double precision)
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+WITH outcomes AS (
+    SELECT * FROM unnest(outcome_journeys, outcome_versions, outcome_nodes, outcome_choices, outcome_runs, outcome_conversions)
+                     AS o(journey_id, version, node_index, choice, runs, conversions)
 ), variants AS (
     SELECT c.journey_id, c.journey, c.version, c.node_index, c.node, c.choice, c.label, c.control,
            coalesce(o.runs, 0) AS runs, coalesce(o.conversions, 0) AS conversions
@@ -365,7 +369,31 @@ SELECT d.journey, d.version, d.node AS split_node, d.label AS variant, d.choice 
             THEN cjo.probability_to_beat(d.base_conversions, d.base_runs, d.conversions, d.runs) END
            AS probability_to_beat_baseline
   FROM diffs d
- ORDER BY d.journey, d.version, d.node_index, d.choice;
+ ORDER BY d.journey, d.version, d.node_index, d.choice
+$$;
+COMMENT ON FUNCTION cjo.compare_variants(integer[], integer[], integer[], integer[], bigint[], bigint[]) IS
+    'Every split node of every journey version, per variant, with the runs and conversions given (none: 0): conversion rate, lift and difference against the baseline (the control variant, or the first) with 95% intervals, p-value, probability to beat the baseline';
+
+CREATE VIEW cjo.experiment_results_from_history AS
+WITH goals AS (
+    SELECT g.customer_id, g.journey_id, g.run, min(g.step) AS goal_step
+      FROM cjo.history g
+     WHERE g.cause = 'g'
+     GROUP BY 1, 2, 3
+), outcomes AS (
+    SELECT a.journey_id, a.version, a.node_index, a.choice,
+           count(*) AS runs,
+           count(*) FILTER (WHERE g.goal_step > a.assigned_step) AS conversions
+      FROM cjo.experiment_assignments a
+      LEFT JOIN goals g ON g.customer_id = a.customer_id AND g.journey_id = a.journey_id AND g.run = a.run
+     GROUP BY 1, 2, 3, 4
+)
+SELECT r.*
+  FROM (SELECT array_agg(o.journey_id::integer) AS journeys, array_agg(o.version::integer) AS versions,
+               array_agg(o.node_index::integer) AS nodes, array_agg(o.choice::integer) AS choices,
+               array_agg(o.runs::bigint) AS runs, array_agg(o.conversions::bigint) AS conversions
+          FROM outcomes o) a
+ CROSS JOIN LATERAL cjo.compare_variants(a.journeys, a.versions, a.nodes, a.choices, a.runs, a.conversions) r;
 COMMENT ON VIEW cjo.experiment_results_from_history IS 'cjo.experiment_results computed from cjo.history alone, without the rollup: Every split node of every journey version, per variant: runs sent there, runs that reached the goal afterwards, and the comparison with the baseline (the control variant, or the first variant if none is marked)';
 COMMENT ON COLUMN cjo.experiment_results_from_history.journey IS 'Journey name';
 COMMENT ON COLUMN cjo.experiment_results_from_history.version IS 'Journey version';

@@ -963,47 +963,13 @@ BEGIN
                  CROSS JOIN LATERAL cjo.analytics_run_assignments(d.assignments) a) o
          GROUP BY 1, 2, 3, 4
         HAVING sum(o.runs) <> 0
-    ), variants AS (
-        SELECT c.journey_id, c.journey, c.version, c.node_index, c.node, c.choice, c.label, c.control,
-               coalesce(o.runs, 0) AS runs, coalesce(o.conversions, 0) AS conversions
-          FROM cjo.journey_choices c
-          JOIN cjo.journey_nodes n ON n.journey_id = c.journey_id AND n.version = c.version
-                                  AND n.node_index = c.node_index AND n.node_type = 'split'
-          LEFT JOIN outcomes o ON o.journey_id = c.journey_id AND o.version = c.version
-                              AND o.node_index = c.node_index AND o.choice = c.choice
-    ), baseline AS (
-        -- The control variant, or the first variant if none is marked.
-        SELECT DISTINCT ON (journey_id, version, node_index) journey_id, version, node_index,
-               choice AS base_choice, runs AS base_runs, conversions AS base_conversions
-          FROM variants
-         ORDER BY journey_id, version, node_index, control DESC, choice
-    ), rates AS (
-        SELECT v.*, b.base_choice, b.base_runs, b.base_conversions,
-               v.conversions::double precision / nullif(v.runs, 0) AS rate,
-               b.base_conversions::double precision / nullif(b.base_runs, 0) AS base_rate
-          FROM variants v
-          JOIN baseline b USING (journey_id, version, node_index)
-    ), diffs AS (
-        SELECT r.*, r.rate - r.base_rate AS difference,
-               1.959963984540054 * sqrt(r.rate * (1 - r.rate) / nullif(r.runs, 0)
-                                        + r.base_rate * (1 - r.base_rate) / nullif(r.base_runs, 0)) AS margin
-          FROM rates r
     )
-    SELECT d.journey, d.version, d.node AS split_node, d.label AS variant, d.choice = d.base_choice AS baseline,
-           d.runs AS entered, d.conversions AS converted, d.rate AS conversion_rate,
-           CASE WHEN d.choice <> d.base_choice THEN d.rate / nullif(d.base_rate, 0) - 1 END AS lift,
-           CASE WHEN d.choice <> d.base_choice THEN (d.difference - d.margin) / nullif(d.base_rate, 0) END AS lift_ci_low,
-           CASE WHEN d.choice <> d.base_choice THEN (d.difference + d.margin) / nullif(d.base_rate, 0) END AS lift_ci_high,
-           CASE WHEN d.choice <> d.base_choice THEN d.difference END AS difference,
-           CASE WHEN d.choice <> d.base_choice THEN d.difference - d.margin END AS difference_ci_low,
-           CASE WHEN d.choice <> d.base_choice THEN d.difference + d.margin END AS difference_ci_high,
-           CASE WHEN d.choice <> d.base_choice
-                THEN cjo.two_proportion_p_value(d.base_conversions, d.base_runs, d.conversions, d.runs) END AS p_value,
-           CASE WHEN d.choice <> d.base_choice
-                THEN cjo.probability_to_beat(d.base_conversions, d.base_runs, d.conversions, d.runs) END
-               AS probability_to_beat_baseline
-      FROM diffs d
-     ORDER BY d.journey, d.version, d.node_index, d.choice
+    SELECT r.*
+      FROM (SELECT array_agg(o.journey_id::integer) AS journeys, array_agg(o.version::integer) AS versions,
+                   array_agg(o.node_index::integer) AS nodes, array_agg(o.choice::integer) AS choices,
+                   array_agg(o.runs) AS runs, array_agg(o.conversions) AS conversions
+              FROM outcomes o) a
+     CROSS JOIN LATERAL cjo.compare_variants(a.journeys, a.versions, a.nodes, a.choices, a.runs, a.conversions) r
     ) rollup
      WHERE EXISTS (SELECT FROM cjo.analytics_refresh)
     UNION ALL
