@@ -318,6 +318,32 @@ column(Relation rel, const char *name)
 					errmsg("cjo.%s has no column \"%s\"", RelationGetRelationName(rel), name)));
 }
 
+/* A direct scan of the primary key of a table of schema cjo. */
+typedef struct PkScan
+{
+	Relation	rel;
+	Relation	pkey;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+} PkScan;
+
+static void
+pk_scan_begin(PkScan *s, const char *table, Snapshot snapshot, int nkeys)
+{
+	s->rel = open_cjo_table(table, &s->pkey);
+	s->slot = table_slot_create(s->rel, NULL);
+	s->scan = index_beginscan(s->rel, s->pkey, snapshot, nkeys, 0);
+}
+
+static void
+pk_scan_end(PkScan *s)
+{
+	index_endscan(s->scan);
+	ExecDropSingleTupleTableSlot(s->slot);
+	index_close(s->pkey, NoLock);
+	table_close(s->rel, NoLock);
+}
+
 /* Positions the scan on the rows whose key starts with the customer's id. */
 static void
 rescan_customer(IndexScanDesc scan, Relation pkey, const char *id)
@@ -369,6 +395,27 @@ slot_time(TupleTableSlot *slot, int col)
 	return isnull ? CJO_NO_TIME : DatumGetTimestampTz(d);
 }
 
+/* Reads a customer's profile (none: NULL) into the customer's memory. */
+static void
+read_profile(PkScan *ps, CjoCustomer *c)
+{
+	rescan_customer(ps->scan, ps->pkey, c->id);
+	if (index_getnext_slot(ps->scan, ForwardScanDirection, ps->slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(ps->slot, column(ps->rel, "attributes"), &isnull);
+
+		if (!isnull)
+		{
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+			c->profile = DatumGetJsonbPCopy(d);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	c->profile_read = true;
+}
+
 /*
  * Loads the journey states (and, if asked, the profiles) of customers by
  * direct scans of the primary keys of cjo.journey_state and cjo.customers:
@@ -381,9 +428,7 @@ slot_time(TupleTableSlot *slot, int col)
 void
 cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 {
-	Relation	rel,
-				pkey;
-	IndexScanDesc scan;
+	PkScan		ps;
 	TupleTableSlot *slot;
 	Snapshot	snapshot;
 	int			a_journey,
@@ -407,30 +452,29 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 
-	rel = open_cjo_table("journey_state", &pkey);
-	a_journey = column(rel, "journey_id");
-	a_version = column(rel, "version");
-	a_run = column(rel, "run");
-	a_step = column(rel, "step");
-	a_node = column(rel, "node");
-	a_status = column(rel, "status");
-	a_entered = column(rel, "entered_at");
-	a_node_at = column(rel, "node_at");
-	a_due = column(rel, "due_at");
-	a_ended = column(rel, "ended_at");
-	a_converted = column(rel, "converted_at");
-	a_goal = column(rel, "goal_value");
-	a_entry = column(rel, "entry_event_id");
-	a_data = column_if_any(rel, "data");
-	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, pkey, snapshot, 1, 0);
-	scan->xs_want_itup = true;
+	pk_scan_begin(&ps, "journey_state", snapshot, 1);
+	ps.scan->xs_want_itup = true;
+	slot = ps.slot;
+	a_journey = column(ps.rel, "journey_id");
+	a_version = column(ps.rel, "version");
+	a_run = column(ps.rel, "run");
+	a_step = column(ps.rel, "step");
+	a_node = column(ps.rel, "node");
+	a_status = column(ps.rel, "status");
+	a_entered = column(ps.rel, "entered_at");
+	a_node_at = column(ps.rel, "node_at");
+	a_due = column(ps.rel, "due_at");
+	a_ended = column(ps.rel, "ended_at");
+	a_converted = column(ps.rel, "converted_at");
+	a_goal = column(ps.rel, "goal_value");
+	a_entry = column(ps.rel, "entry_event_id");
+	a_data = column_if_any(ps.rel, "data");
 	for (int i = 0; i < n; i++)
 	{
 		CjoCustomer *c = &customers[i];
 
-		rescan_customer(scan, pkey, c->id);
-		while (next_state(scan, c, slot))
+		rescan_customer(ps.scan, ps.pkey, c->id);
+		while (next_state(ps.scan, c, slot))
 		{
 			CjoState   *st;
 			bool		isnull;
@@ -461,37 +505,14 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 			st->tid = slot->tts_tid;
 		}
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(pkey, NoLock);
-	table_close(rel, NoLock);
+	pk_scan_end(&ps);
 
-	for (int i = 0; i < n; i++)
-		customers[i].profile_read = profiles;
 	if (profiles)
 	{
-		int			a_attributes;
-
-		rel = open_cjo_table("customers", &pkey);
-		a_attributes = column(rel, "attributes");
-		slot = table_slot_create(rel, NULL);
-		scan = index_beginscan(rel, pkey, snapshot, 1, 0);
+		pk_scan_begin(&ps, "customers", snapshot, 1);
 		for (int i = 0; i < n; i++)
-		{
-			bool		isnull;
-			Datum		d;
-
-			rescan_customer(scan, pkey, customers[i].id);
-			if (!index_getnext_slot(scan, ForwardScanDirection, slot))
-				continue;
-			d = slot_getattr(slot, a_attributes, &isnull);
-			if (!isnull)
-				customers[i].profile = DatumGetJsonbPCopy(d);
-		}
-		index_endscan(scan);
-		ExecDropSingleTupleTableSlot(slot);
-		index_close(pkey, NoLock);
-		table_close(rel, NoLock);
+			read_profile(&ps, &customers[i]);
+		pk_scan_end(&ps);
 	}
 	UnregisterSnapshot(snapshot);
 }
@@ -504,38 +525,16 @@ cjo_store_load(CjoCustomer *customers, int n, bool profiles)
 Jsonb *
 cjo_customer_profile(CjoCustomer *c)
 {
-	Relation	rel,
-				pkey;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
+	PkScan		ps;
 	Snapshot	snapshot;
 
 	if (c->profile_read)
 		return c->profile;
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	rel = open_cjo_table("customers", &pkey);
-	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, pkey, snapshot, 1, 0);
-	rescan_customer(scan, pkey, c->id);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(slot, column(rel, "attributes"), &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext old = MemoryContextSwitchTo(c->cxt);
-
-			c->profile = DatumGetJsonbPCopy(d);
-			MemoryContextSwitchTo(old);
-		}
-	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(pkey, NoLock);
-	table_close(rel, NoLock);
+	pk_scan_begin(&ps, "customers", snapshot, 1);
+	read_profile(&ps, c);
+	pk_scan_end(&ps);
 	UnregisterSnapshot(snapshot);
-	c->profile_read = true;
 	return c->profile;
 }
 
@@ -550,25 +549,20 @@ cjo_customer_profile(CjoCustomer *c)
 CjoEvent *
 cjo_store_load_event(CjoCustomer *c, int64 event_id)
 {
-	Relation	rel,
-				pkey;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
+	PkScan		ps;
 	Snapshot	snapshot;
 	ScanKeyData keys[2];
 	CjoEvent   *ev = NULL;
 
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	rel = open_cjo_table("events", &pkey);
-	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, pkey, snapshot, 2, 0);
+	pk_scan_begin(&ps, "events", snapshot, 2);
 	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
-						   pkey->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(c->id));
+						   ps.pkey->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(c->id));
 	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
 						   InvalidOid, F_INT8EQ, Int64GetDatum(event_id));
-	index_rescan(scan, keys, 2, NULL, 0);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	index_rescan(ps.scan, keys, 2, NULL, 0);
+	if (index_getnext_slot(ps.scan, ForwardScanDirection, ps.slot))
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
 		bool		isnull;
@@ -577,18 +571,15 @@ cjo_store_load_event(CjoCustomer *c, int64 event_id)
 		ev = palloc0(sizeof(CjoEvent));
 		ev->event_id = event_id;
 		ev->customer_id = c->id;
-		ev->name = TextDatumGetCString(slot_getattr(slot, column(rel, "name"), &isnull));
-		d = slot_getattr(slot, column(rel, "channel"), &isnull);
+		ev->name = TextDatumGetCString(slot_getattr(ps.slot, column(ps.rel, "name"), &isnull));
+		d = slot_getattr(ps.slot, column(ps.rel, "channel"), &isnull);
 		ev->channel = isnull ? NULL : TextDatumGetCString(d);
-		d = slot_getattr(slot, column(rel, "properties"), &isnull);
+		d = slot_getattr(ps.slot, column(ps.rel, "properties"), &isnull);
 		ev->properties = isnull ? NULL : DatumGetJsonbPCopy(d);
-		ev->occurred_at = ev->at = slot_time(slot, column(rel, "occurred_at"));
+		ev->occurred_at = ev->at = slot_time(ps.slot, column(ps.rel, "occurred_at"));
 		MemoryContextSwitchTo(old);
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(pkey, NoLock);
-	table_close(rel, NoLock);
+	pk_scan_end(&ps);
 	UnregisterSnapshot(snapshot);
 	return ev;
 }
