@@ -12,12 +12,14 @@
 #   sweep      cjo_advance() with SWEEP_DUE timers due among SWEEP_DUE, and
 #              among SWEEP_WAITING waiting customer-journeys
 #   storage    bytes per state and per history row after the bulk load
+#   floor      the bulk load's output (states, history, actions) written by
+#              COPY with the events: what any engine producing it must pay
 #   single     pgbench, 2 clients, one event per transaction: SINGLE_PAIRS
 #              short pairs (trigger off, then on), interleaved so that
 #              checkpoints and autovacuum fall on both sides; the median
 #              share is the figure to read
 # Environment: ROUNDS (pairs per scenario, default 3), SCENARIOS (default
-# "bulk journeys customers sweep single"), SCALE_EVENTS (events per scaling
+# "bulk floor journeys customers sweep single"; floor needs bulk), SCALE_EVENTS (events per scaling
 # load, default 200000), SCALE_CUSTOMERS (default "10000 10000000"),
 # SWEEP_WAITING (default 1000000), SWEEP_DUE (default 10000),
 # PGBENCH_SECONDS (per side of a pair, default 5), SINGLE_PAIRS (default 9),
@@ -29,7 +31,7 @@ cd "$(dirname "$0")/.."
 EVENTS=${1:-1000000}
 CUSTOMERS=${2:-100000}
 ROUNDS=${ROUNDS:-3}
-SCENARIOS=${SCENARIOS:-bulk journeys customers sweep single}
+SCENARIOS=${SCENARIOS:-bulk floor journeys customers sweep single}
 SCALE_EVENTS=${SCALE_EVENTS:-200000}
 SCALE_CUSTOMERS=${SCALE_CUSTOMERS:-10000 10000000}
 SWEEP_WAITING=${SWEEP_WAITING:-1000000}
@@ -174,6 +176,50 @@ if has bulk; then
     echo "storage: per customer-journey state ${sheap} B of heap (${savg} B of row data; ${stotal} B with indexes); per history row ${hheap} B of heap (${havg} B of row data; ${htotal} B with its index)"
     row "storage per customer-journey state" "" "${sheap} B heap (${stotal} B with indexes)" "target 150 B"
     row "storage per history row" "" "${hheap} B heap (${htotal} B with index)" ""
+fi
+
+# The floor: what writing the engine's output alone costs.  The last bulk
+# load's states, history and actions are written again by COPY, in the same
+# transaction as the events (trigger off): once into cjo's own tables (with
+# every index the product reads them by), once into copies without any index
+# (the rows alone).  No engine can load these events through these journeys
+# for less than the first; the ratio of cjo to it is the engine's own cost.
+if has floor; then
+    DB=bench
+    for t in history actions journey_state; do
+        db -c "COPY cjo.$t TO '$WORK/out_$t.copy'"
+        db -c "CREATE TABLE floor_$t (LIKE cjo.$t INCLUDING DEFAULTS)"
+    done
+    out_rows=$(db -At -c "SELECT format('%s history rows, %s actions, %s states', (SELECT count(*) FROM cjo.history),
+        (SELECT count(*) FROM cjo.actions), (SELECT count(*) FROM cjo.journey_state))")
+    # floor_load <cjo.|floor_>: the events, then the output by COPY into
+    # cjo's tables or into the copies, in one statement; prints its seconds.
+    floor_load() {
+        local t body=""
+        reset
+        db -c "TRUNCATE floor_history, floor_actions, floor_journey_state"
+        for t in history actions journey_state; do
+            body="$body EXECUTE 'COPY $1$t FROM ''$WORK/out_$t.copy''';"
+        done
+        db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"
+        timed "DO \$\$ BEGIN EXECUTE 'COPY cjo.events (customer_id, name, channel, properties, occurred_at) FROM ''$WORK/$DB.copy'''; $body END \$\$"
+        db -c "ALTER TABLE cjo.events ENABLE TRIGGER events_advance"
+    }
+    echo
+    echo "floor: the events alone; with the last load's output ($out_rows) written by COPY; with cjo"
+    printf '%-10s %9s %17s %17s %17s %8s\n' "" "events" "+ output" "+ output rows" "cjo" "cjo /"
+    printf '%-10s %9s %17s %17s %17s %8s\n' "" "alone" "(all indexes)" "(no index)" "" "floor"
+    for r in $(seq 1 "$ROUNDS"); do
+        alone=$(load copy off)
+        full=$(floor_load cjo.)
+        bare=$(floor_load floor_)
+        on=$(load copy on)
+        printf '%-10s %8ss %8ss %6.2fx %8ss %6.2fx %8ss %6.2fx %7.2fx\n' "COPY #$r" "$alone" "$full" "$(ratio "$full" "$alone")" \
+            "$bare" "$(ratio "$bare" "$alone")" "$on" "$(ratio "$on" "$alone")" "$(ratio "$on" "$full")"
+        row "floor #$r: events + output by COPY (all indexes / rows only) / cjo" "${alone} s" \
+            "${full} s / ${bare} s / ${on} s" "$(ratio "$full" "$alone")x / $(ratio "$bare" "$alone")x / $(ratio "$on" "$alone")x; cjo / floor $(ratio "$on" "$full")x"
+    done
+    db -c "DROP TABLE floor_history, floor_actions, floor_journey_state"
 fi
 
 # scale_pair LABEL: ROUNDS pairs of INSERT ... SELECT loads of $DB; sets
