@@ -326,10 +326,24 @@ cjo_journeys_for_event(const char *name, int *count)
 CjoJourney *
 cjo_journey_by_id(int32 journey_id)
 {
+	int			lo = 0,
+				hi;
+
 	cache_ensure();
-	for (int i = 0; i < cache.njourneys; i++)
-		if (cache.journeys[i].journey_id == journey_id)
-			return &cache.journeys[i];
+	/* The cache holds the journeys in id order. */
+	hi = cache.njourneys - 1;
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int32		id = cache.journeys[mid].journey_id;
+
+		if (id == journey_id)
+			return &cache.journeys[mid];
+		if (journey_id < id)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 

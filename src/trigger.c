@@ -14,6 +14,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "lib/qunique.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -111,30 +112,35 @@ read_events(TriggerData *td, int *count)
 /*
  * Notes the journeys listening to any of a customer's events: the engine
  * touches no other journey for them, so their states need not be read.
+ * Built from the events' listeners alone: journeys that listen to none of
+ * them cost nothing here either.
  */
 static void
 listening_journeys(CjoCustomer *c)
 {
 	int			njourneys;
 	CjoJourney *journeys = cjo_journeys(&njourneys);
-	bool	   *listens = palloc0(sizeof(bool) * njourneys);
-	int			n = 0;
+	int			total = 0,
+				n = 0;
 
+	for (int e = 0; e < c->nevents; e++)
+	{
+		int			nl;
+
+		(void) cjo_journeys_for_event(c->events[e].name, &nl);
+		total += nl;
+	}
+	c->listening = palloc(sizeof(int32) * Max(total, 1));
 	for (int e = 0; e < c->nevents; e++)
 	{
 		int			nl;
 		const int  *l = cjo_journeys_for_event(c->events[e].name, &nl);
 
 		for (int i = 0; i < nl; i++)
-			listens[l[i]] = true;
+			c->listening[n++] = journeys[l[i]].journey_id;
 	}
-	c->listening = palloc(sizeof(int32) * njourneys);
-	for (int j = 0; j < njourneys; j++)
-		if (listens[j])
-			c->listening[n++] = journeys[j].journey_id;
-	pfree(listens);
 	qsort(c->listening, n, sizeof(int32), cjo_int32_cmp);
-	c->nlistening = n;
+	c->nlistening = qunique(c->listening, n, sizeof(int32), cjo_int32_cmp);
 }
 
 /*
