@@ -251,5 +251,28 @@ INSERT INTO cjo.events (customer_id, name, occurred_at) VALUES ('s_kv_silver', '
 SELECT s.customer_id, s.status FROM cjo.journey_state s JOIN cjo.journeys j USING (journey_id)
  WHERE j.name = 'ser_kv' ORDER BY 1;
 
+-- One payload whose paths need five different contexts, back and forth
+-- (the event alone, with the profile, with the entry event, with the
+-- journey data, with all of these): an event keeps a few of them, and each
+-- path must get its own. The second event (ser_docs_next) moves the run on
+-- with the first as its entry event.
+SELECT cjo_publish('{"name": "ser_docs", "entry": {"event": "ser_docs"}, "start": "keep",
+    "nodes": {"keep": {"type": "set", "values": {"seen": "{{$.event.properties.n}}"}, "next": "wait"},
+              "wait": {"type": "wait_event", "events": [{"event": "ser_docs_next", "next": "mail"}],
+                       "timeout": "1 day", "timeout_next": "done"},
+              "mail": {"type": "action", "channel": "email", "template": "docs", "payload": {
+                  "e1": "{{$.event.properties.n}}", "p1": "{{$.profile.name}}", "en1": "{{$.entry.properties.n}}",
+                  "j1": "{{$.journey.seen}}", "all": "{{$ ? (@.profile.name == \"Dee\" && @.entry.properties.n == \"first\").journey.seen}}",
+                  "e2": "{{$.event.properties.n}}", "p2": "{{$.profile.name}}", "en2": "{{$.entry.properties.n}}",
+                  "ctx": "{{$}}"}, "next": "done"},
+              "done": {"type": "exit"}}}') IS NOT NULL AS published;
+INSERT INTO cjo.customers (customer_id, attributes) VALUES ('s_docs', '{"name": "Dee"}');
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('s_docs', 'ser_docs', '{"n": "first"}', '2025-03-02 10:00+00');
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('s_docs', 'ser_docs_next', '{"n": "second"}', '2025-03-02 10:05+00');
+SELECT a.payload - 'ctx' AS payload, (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(a.payload->'ctx') k) AS ctx_keys
+  FROM cjo.actions a JOIN cjo.journeys j USING (journey_id) WHERE j.name = 'ser_docs';
+
 SELECT count(cjo_archive(name)) FROM cjo.journeys WHERE name LIKE 'ser\_%' AND status = 'active';
 TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;

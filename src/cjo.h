@@ -94,6 +94,25 @@ typedef struct CjoState
 	Jsonb	   *data;			/* the run's journey data (set nodes), NULL if none */
 } CjoState;
 
+/*
+ * A context document built for conditions and templates (condition.c),
+ * kept for the other paths of the same event that need the same parts.
+ */
+typedef struct CjoContextDoc
+{
+	Jsonb	   *doc;			/* NULL: a free slot */
+	const CjoEvent *event;		/* built for this event ... */
+	int64		entry;			/* ... this entry event (-1: none) ... */
+	const Jsonb *journey;		/* ... this journey data (or the "none" mark) ... */
+	bool		profile;		/* ... with the profile or without */
+} CjoContextDoc;
+
+/*
+ * Slots per customer: an event's paths need at most a few different
+ * documents (the event alone, with the profile, with a run's entry event).
+ */
+#define CJO_CONTEXT_DOCS 4
+
 /* A customer in a batch. */
 typedef struct CjoCustomer
 {
@@ -105,11 +124,8 @@ typedef struct CjoCustomer
 	Jsonb	   *profile;		/* attributes, or NULL if no profile ... */
 	bool		profile_read;	/* ... once read (see cjo_customer_profile) */
 	CjoEvent   *entry_cache;	/* last entry event loaded for a context */
-	Jsonb	   *doc;			/* last context document built ... */
-	const CjoEvent *doc_event;	/* ... for this event ... */
-	int64		doc_entry;		/* ... and this entry event ... */
-	const Jsonb *doc_journey;	/* ... and this journey data (or the "none" mark) ... */
-	bool		doc_profile;	/* ... with the profile or without */
+	CjoContextDoc docs[CJO_CONTEXT_DOCS];	/* context documents of the current event */
+	int			docs_next;		/* the slot to build the next one in */
 	CjoEvent   *events;			/* trigger: this customer's new events */
 	int			nevents;
 	int32	   *listening;		/* trigger: ids of the journeys listening to them, sorted; */

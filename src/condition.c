@@ -120,10 +120,11 @@ static const Jsonb *const no_journey = (const Jsonb *) &no_journey;
 /*
  * The context document for a path, reused while the event, the entry event
  * and the journey data stay the same (an event's entry conditions in several
- * journeys share one).  Journey data is replaced, never changed in place,
- * so its address tells a new value.  The entry event and the profile may
- * have to be read from their tables, so only paths that mention them (or
- * journeys with wildcard paths) get them.
+ * journeys share one; so do the templates of an action that mix the event
+ * and the profile, in a few slots).  Journey data is replaced, never changed
+ * in place, so its address tells a new value.  The entry event and the
+ * profile may have to be read from their tables, so only paths that mention
+ * them (or journeys with wildcard paths) get them.
  */
 static Jsonb *
 context_doc(CjoContext *cx, JsonPath *path)
@@ -137,15 +138,20 @@ context_doc(CjoContext *cx, JsonPath *path)
 	const Jsonb *journey = !need_journey ? no_journey : cx->state ? cx->state->data : NULL;
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
+	CjoContextDoc *slot;
 
 	/*
 	 * Reused only if it holds exactly what this path gets: a path that
 	 * names no key ("{{$}}") would otherwise see the profile or not
 	 * depending on which path came before it.
 	 */
-	if (c->doc && c->doc_event == cx->event && c->doc_entry == entry && c->doc_journey == journey &&
-		c->doc_profile == need_profile)
-		return c->doc;
+	for (int i = 0; i < CJO_CONTEXT_DOCS; i++)
+	{
+		slot = &c->docs[i];
+		if (slot->doc && slot->event == cx->event && slot->entry == entry && slot->journey == journey &&
+			slot->profile == need_profile)
+			return slot->doc;
+	}
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_event(&ps, "event", cx->event);
 	if (need_entry)
@@ -155,12 +161,14 @@ context_doc(CjoContext *cx, JsonPath *path)
 	if (need_profile)
 		push_container(&ps, "profile", cjo_customer_profile(c));
 	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	c->doc = JsonbValueToJsonb(res);
-	c->doc_event = cx->event;
-	c->doc_entry = entry;
-	c->doc_journey = journey;
-	c->doc_profile = need_profile;
-	return c->doc;
+	slot = &c->docs[c->docs_next];
+	c->docs_next = (c->docs_next + 1) % CJO_CONTEXT_DOCS;
+	slot->doc = JsonbValueToJsonb(res);
+	slot->event = cx->event;
+	slot->entry = entry;
+	slot->journey = journey;
+	slot->profile = need_profile;
+	return slot->doc;
 }
 
 static Jsonb *

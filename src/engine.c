@@ -68,8 +68,8 @@ step_init(Step *s, CjoCustomer *c, CjoState *st, const CjoJourney *j, const CjoG
 void
 cjo_forget_scratch(CjoCustomer *c)
 {
-	c->doc = NULL;
-	c->doc_event = NULL;
+	memset(c->docs, 0, sizeof(c->docs));
+	c->docs_next = 0;
 }
 
 /* Copies a varlena into the customer's lasting memory. */
