@@ -326,7 +326,15 @@ if has single && [ "$PGBENCH_SECONDS" -gt 0 ]; then
         t1=$(backend_ticks); c1=$(commits)
         wait "$bg"
         if [ "$1" = off ]; then db -c "ALTER TABLE cjo.events ENABLE TRIGGER events_advance"; fi
+        # (single runs in a subshell: the events it sent go to a file)
+        if [ "$1" = on ]; then sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/pgbench.out" >>"$WORK/single_on_events"; fi
         echo "$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.out") $(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / ($c1 - $c0)" | bc -l)"
+    }
+    # What the engine wrote so far: states inserted, states updated, history rows, messages.
+    written() {
+        db -At -F ' ' -c "SELECT sum(n_tup_ins) FILTER (WHERE relname = 'journey_state'), sum(n_tup_upd) FILTER (WHERE relname = 'journey_state'),
+                                 sum(n_tup_ins) FILTER (WHERE relname = 'history'), sum(n_tup_ins) FILTER (WHERE relname = 'actions')
+                            FROM pg_stat_user_tables WHERE schemaname = 'cjo'"
     }
     median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
     echo
@@ -334,6 +342,8 @@ if has single && [ "$PGBENCH_SECONDS" -gt 0 ]; then
     # Warm up: the customers' states exist, as in a running shop.
     "$PGBIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 2 -j 2 -T "$SINGLE_WARMUP" -f bench/single_event.sql bench >/dev/null 2>&1
     shares=(); cpu_off=(); cpu_on=()
+    : >"$WORK/single_on_events"
+    read -r ins0 upd0 hist0 act0 <<<"$(written)"
     for r in $(seq 1 "$SINGLE_PAIRS"); do
         read -r off coff <<<"$(single off)"
         read -r on con <<<"$(single on)"
@@ -350,6 +360,13 @@ if has single && [ "$PGBENCH_SECONDS" -gt 0 ]; then
     printf '%-28s %21s %6s%% %8.0f/%.0f (CPU share %s%%)\n' "median of $SINGLE_PAIRS pairs" "" "$median_share" "$median_off" "$median_on" "$cpu_share"
     row "single events: median share of $SINGLE_PAIRS pairs" "$(printf '%.0f' "$median_off") us CPU/tx" "$(printf '%.0f' "$median_on") us CPU/tx" \
         "${median_share}% of the throughput (target >= 85%); CPU per transaction: ${cpu_share}%"
+    # How much each event made the engine write, in the runs with the trigger.
+    read -r ins1 upd1 hist1 act1 <<<"$(written)"
+    on_events=$(awk '{ n += $1 } END { print n + 0 }' "$WORK/single_on_events")
+    per_event() { echo "($2 - $1) / $on_events" | bc -l | xargs printf '%.2f'; }
+    output="$(per_event "$ins0" "$ins1") new states, $(per_event "$upd0" "$upd1") state updates, $(per_event "$hist0" "$hist1") history rows, $(per_event "$act0" "$act1") messages"
+    echo "written per event with the trigger: $output"
+    row "single events: written per event (runs with the trigger)" "" "$on_events events" "$output"
     db -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
 fi
 
