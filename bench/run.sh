@@ -14,7 +14,8 @@
 #   storage    bytes per state and per history row after the bulk load
 #   floor      the bulk load's output (states, history, actions) written by
 #              COPY with the events: what any engine producing it must pay
-#   single     pgbench, 2 clients, one event per transaction: SINGLE_PAIRS
+#   single     pgbench, 2 clients, one event per transaction, customers entering their journeys and
+#              customers already in them: SINGLE_PAIRS per phase,
 #              short pairs (trigger off, then on), interleaved so that
 #              checkpoints and autovacuum fall on both sides; the median
 #              share is the figure to read
@@ -337,36 +338,53 @@ if has single && [ "$PGBENCH_SECONDS" -gt 0 ]; then
                             FROM pg_stat_user_tables WHERE schemaname = 'cjo'"
     }
     median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-    echo
-    printf '%-28s %11s %11s %7s %17s\n' "single events (pgbench)" "no trigger" "trigger" "share" "CPU us/tx off/on"
-    # Warm up: the customers' states exist, as in a running shop.
-    "$PGBIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 2 -j 2 -T "$SINGLE_WARMUP" -f bench/single_event.sql bench >/dev/null 2>&1
-    shares=(); cpu_off=(); cpu_on=()
-    : >"$WORK/single_on_events"
-    read -r ins0 upd0 hist0 act0 <<<"$(written)"
-    for r in $(seq 1 "$SINGLE_PAIRS"); do
-        read -r off coff <<<"$(single off)"
-        read -r on con <<<"$(single on)"
-        share=$(echo "100 * $on / $off" | bc -l | xargs printf '%.1f')
-        shares+=("$share"); cpu_off+=("$coff"); cpu_on+=("$con")
-        printf '%-28s %9.0f/s %9.0f/s %6s%% %8.0f/%.0f\n' "2 clients, ${PGBENCH_SECONDS}s #$r" "$off" "$on" "$share" "$coff" "$con"
-        row "single events, pgbench 2 clients #$r" "$(printf '%.0f' "$off") tx/s, $(printf '%.0f' "$coff") us CPU/tx" \
-            "$(printf '%.0f' "$on") tx/s, $(printf '%.0f' "$con") us CPU/tx" "${share}%"
-    done
-    median_share=$(printf '%s\n' "${shares[@]}" | median)
-    median_off=$(printf '%s\n' "${cpu_off[@]}" | median)
-    median_on=$(printf '%s\n' "${cpu_on[@]}" | median)
-    cpu_share=$(echo "100 * $median_off / $median_on" | bc -l | xargs printf '%.1f')
-    printf '%-28s %21s %6s%% %8.0f/%.0f (CPU share %s%%)\n' "median of $SINGLE_PAIRS pairs" "" "$median_share" "$median_off" "$median_on" "$cpu_share"
-    row "single events: median share of $SINGLE_PAIRS pairs" "$(printf '%.0f' "$median_off") us CPU/tx" "$(printf '%.0f' "$median_on") us CPU/tx" \
-        "${median_share}% of the throughput (target >= 85%); CPU per transaction: ${cpu_share}%"
-    # How much each event made the engine write, in the runs with the trigger.
-    read -r ins1 upd1 hist1 act1 <<<"$(written)"
-    on_events=$(awk '{ n += $1 } END { print n + 0 }' "$WORK/single_on_events")
-    per_event() { echo "($2 - $1) / $on_events" | bc -l | xargs printf '%.2f'; }
-    output="$(per_event "$ins0" "$ins1") new states, $(per_event "$upd0" "$upd1") state updates, $(per_event "$hist0" "$hist1") history rows, $(per_event "$act0" "$act1") messages"
-    echo "written per event with the trigger: $output"
-    row "single events: written per event (runs with the trigger)" "" "$on_events events" "$output"
+    # pairs <entering|running>: SINGLE_PAIRS interleaved pairs after the phase's start:
+    #   entering: empty tables, SINGLE_WARMUP seconds of events (customers are still entering
+    #             their journeys: many events write new states and send messages);
+    #   running:  30 events per customer loaded first in one statement (bench/single_preload.sql),
+    #             then the same warm-up (customers are in their journeys, as in a running shop).
+    pairs() {
+        local phase=$1 label shares=() cpu_off=() cpu_on=() off coff on con share r
+        local median_share median_off median_on cpu_share ins0 upd0 hist0 act0 ins1 upd1 hist1 act1 on_events output
+        reset
+        if [ "$phase" = running ]; then
+            db -f bench/single_preload.sql >/dev/null
+            db -c "VACUUM ANALYZE cjo.events, cjo.journey_state, cjo.history, cjo.actions" >/dev/null
+            label="single events, customers in their journeys"
+        else
+            label="single events, customers entering"
+        fi
+        "$PGBIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 2 -j 2 -T "$SINGLE_WARMUP" -f bench/single_event.sql bench >/dev/null 2>&1
+        echo
+        printf '%-28s %11s %11s %7s %17s\n' "single events, $phase" "no trigger" "trigger" "share" "CPU us/tx off/on"
+        : >"$WORK/single_on_events"
+        read -r ins0 upd0 hist0 act0 <<<"$(written)"
+        for r in $(seq 1 "$SINGLE_PAIRS"); do
+            read -r off coff <<<"$(single off)"
+            read -r on con <<<"$(single on)"
+            share=$(echo "100 * $on / $off" | bc -l | xargs printf '%.1f')
+            shares+=("$share"); cpu_off+=("$coff"); cpu_on+=("$con")
+            printf '%-28s %9.0f/s %9.0f/s %6s%% %8.0f/%.0f\n' "2 clients, ${PGBENCH_SECONDS}s #$r" "$off" "$on" "$share" "$coff" "$con"
+            row "$label, pgbench 2 clients #$r" "$(printf '%.0f' "$off") tx/s, $(printf '%.0f' "$coff") us CPU/tx" \
+                "$(printf '%.0f' "$on") tx/s, $(printf '%.0f' "$con") us CPU/tx" "${share}%"
+        done
+        median_share=$(printf '%s\n' "${shares[@]}" | median)
+        median_off=$(printf '%s\n' "${cpu_off[@]}" | median)
+        median_on=$(printf '%s\n' "${cpu_on[@]}" | median)
+        cpu_share=$(echo "100 * $median_off / $median_on" | bc -l | xargs printf '%.1f')
+        printf '%-28s %21s %6s%% %8.0f/%.0f (CPU share %s%%)\n' "median of $SINGLE_PAIRS pairs" "" "$median_share" "$median_off" "$median_on" "$cpu_share"
+        row "$label: median share of $SINGLE_PAIRS pairs" "$(printf '%.0f' "$median_off") us CPU/tx" "$(printf '%.0f' "$median_on") us CPU/tx" \
+            "${median_share}% of the throughput (target >= 85%); CPU per transaction: ${cpu_share}%"
+        # How much each event made the engine write, in the runs with the trigger.
+        read -r ins1 upd1 hist1 act1 <<<"$(written)"
+        on_events=$(awk '{ n += $1 } END { print n + 0 }' "$WORK/single_on_events")
+        per_event() { echo "($2 - $1) / $on_events" | bc -l | xargs printf '%.2f'; }
+        output="$(per_event "$ins0" "$ins1") new states, $(per_event "$upd0" "$upd1") state updates, $(per_event "$hist0" "$hist1") history rows, $(per_event "$act0" "$act1") messages"
+        echo "written per event with the trigger: $output"
+        row "$label: written per event (runs with the trigger)" "" "$on_events events" "$output"
+    }
+    pairs entering
+    pairs running
     db -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
 fi
 
