@@ -71,15 +71,19 @@ active=$(db -At -c "SELECT count(*) FROM cjo.journey_state WHERE status = 'a'")
 printf 'history rows %s, states %s (%s active), built in %.0f s\n' "$rows" "$runs" "$active" "$load"
 
 views() {
-    local f v e x r
+    local f v e x r d
     f=$(timed "SELECT sum(entered) FROM cjo.journey_funnel")
     v=$(timed "SELECT count(*) FROM cjo_journey_funnel('browse_abandonment', breakdown => 'variant')")
     r=$(timed "SELECT count(*) FILTER (WHERE converted_at IS NOT NULL) FROM cjo.runs")
+    # The runs of one journey that entered on one day (the tenth of the history's days).
+    d=$(timed "SELECT count(*) FILTER (WHERE converted_at IS NOT NULL) FROM cjo.runs
+                WHERE journey_id = (SELECT journey_id FROM cjo.journeys WHERE name = 'browse_abandonment')
+                  AND entered_at >= timestamptz '2026-01-10' AND entered_at < timestamptz '2026-01-11'")
     e=$(timed "SELECT sum(transitions) FROM cjo.journey_edges")
     x=$(timed "SELECT sum(converted) FROM cjo.experiment_results")
-    printf '%-34s %-8s %-8s %-8s %-8s %-8s\n' "$1" "$f" "$v" "$r" "$e" "$x"
+    printf '%-34s %-8s %-8s %-8s %-8s %-8s %-8s\n' "$1" "$f" "$v" "$r" "$d" "$e" "$x"
 }
-printf '%-34s %-8s %-8s %-8s %-8s %-8s\n' "seconds" funnel variant runs edges experim
+printf '%-34s %-8s %-8s %-8s %-8s %-8s %-8s\n' "seconds" funnel variant runs "runs/day" edges experim
 views "from history (no refresh)"
 full=$(timed "SELECT cjo_refresh_analytics()")
 views "rollup, just refreshed"
