@@ -14,8 +14,8 @@
 #   storage    bytes per state and per history row after the bulk load
 #   floor      the bulk load's output (states, history, actions) written by
 #              COPY with the events: what any engine producing it must pay
-#   single     pgbench, 2 clients, one event per transaction, customers entering their journeys and
-#              customers already in them: SINGLE_PAIRS per phase,
+#   single     pgbench, 2 clients, one event per transaction, after a warm-up and after 30
+#              events per customer loaded first: SINGLE_PAIRS per phase,
 #              short pairs (trigger off, then on), interleaved so that
 #              checkpoints and autovacuum fall on both sides; the median
 #              share is the figure to read
@@ -338,21 +338,22 @@ if has single && [ "$PGBENCH_SECONDS" -gt 0 ]; then
                             FROM pg_stat_user_tables WHERE schemaname = 'cjo'"
     }
     median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-    # pairs <entering|running>: SINGLE_PAIRS interleaved pairs after the phase's start:
-    #   entering: empty tables, SINGLE_WARMUP seconds of events (customers are still entering
-    #             their journeys: many events write new states and send messages);
-    #   running:  30 events per customer loaded first in one statement (bench/single_preload.sql),
-    #             then the same warm-up (customers are in their journeys, as in a running shop).
+    # pairs <warmup|preloaded>: SINGLE_PAIRS interleaved pairs after the phase's start:
+    #   warmup:    empty tables, then SINGLE_WARMUP seconds of events (about 20 per customer: some
+    #              customers still enter journeys, many events move a run, some send a message);
+    #   preloaded: 30 events per customer loaded first in one statement (bench/single_preload.sql),
+    #              then the same warm-up (the customers are deep in their journeys: most events
+    #              only read their states, as in a shop whose journeys have run for a while).
     pairs() {
         local phase=$1 label shares=() cpu_off=() cpu_on=() off coff on con share r
         local median_share median_off median_on cpu_share ins0 upd0 hist0 act0 ins1 upd1 hist1 act1 on_events output
         reset
-        if [ "$phase" = running ]; then
+        if [ "$phase" = preloaded ]; then
             db -f bench/single_preload.sql >/dev/null
             db -c "VACUUM ANALYZE cjo.events, cjo.journey_state, cjo.history, cjo.actions" >/dev/null
-            label="single events, customers in their journeys"
+            label="single events, 30 events per customer first"
         else
-            label="single events, customers entering"
+            label="single events, after a warm-up"
         fi
         "$PGBIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 2 -j 2 -T "$SINGLE_WARMUP" -f bench/single_event.sql bench >/dev/null 2>&1
         echo
@@ -383,8 +384,8 @@ if has single && [ "$PGBENCH_SECONDS" -gt 0 ]; then
         echo "written per event with the trigger: $output"
         row "$label: written per event (runs with the trigger)" "" "$on_events events" "$output"
     }
-    pairs entering
-    pairs running
+    pairs warmup
+    pairs preloaded
     db -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
 fi
 
