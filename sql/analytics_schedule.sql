@@ -29,5 +29,5 @@ DROP EXTENSION pg_cron;
 SELECT cjo_schedule_analytics();
 SELECT cjo_unschedule_analytics();
 -- Clean up: the refresh above built an (empty or not) rollup.
-TRUNCATE cjo.analytics_refresh, cjo.analytics_dirty, cjo.analytics_runs, cjo.analytics_node_counts,
-         cjo.analytics_stays, cjo.analytics_waiting, cjo.analytics_edges, cjo.analytics_experiments;
+TRUNCATE cjo.analytics_refresh, cjo.analytics_dirty, cjo.analytics_runs, cjo.analytics_run_facts,
+         cjo.analytics_node_counts, cjo.analytics_stays, cjo.analytics_waiting, cjo.analytics_edges, cjo.analytics_experiments;

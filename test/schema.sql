@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS cjo;
-SELECT plan(355);
+SELECT plan(356);
 SET LOCAL search_path TO DEFAULT;
 
 SELECT has_schema('cjo');
@@ -16,7 +16,7 @@ SELECT has_table('cjo', t, 'table cjo.' || t || ' exists')
 SELECT tables_are('cjo', ARRAY['journeys', 'journey_versions', 'journey_drafts', 'customers', 'events', 'journey_state', 'history', 'actions',
                               'retention', 'channels', 'consent', 'frequency_caps', 'journey_delivery', 'suppression_list',
                               'suppression_rules', 'arm_stats', 'arm_deltas',
-                              'analytics_refresh', 'analytics_dirty', 'analytics_runs', 'analytics_node_counts',
+                              'analytics_refresh', 'analytics_dirty', 'analytics_runs', 'analytics_run_facts', 'analytics_node_counts',
                               'analytics_stays', 'analytics_waiting', 'analytics_edges', 'analytics_experiments']);
 SELECT has_view('cjo', v, 'view cjo.' || v || ' exists')
   FROM unnest(ARRAY['journey_nodes', 'journey_choices', 'customer_journeys', 'steps', 'transitions', 'node_stats']) v;
@@ -262,7 +262,8 @@ SELECT triggers_are('cjo', 'events', ARRAY['events_advance', 'events_skip_duplic
 -- inserts (the engine's hot path) and state updates carry none.
 SELECT triggers_are('cjo', 'history', ARRAY['history_analytics_delete', 'history_analytics_update', 'history_analytics_truncate']);
 SELECT triggers_are('cjo', 'journey_state', ARRAY['journey_state_analytics_delete', 'journey_state_analytics_truncate']);
-SELECT triggers_are('cjo', 'analytics_runs', ARRAY['analytics_runs_added', 'analytics_runs_removed']);
+SELECT triggers_are('cjo', 'analytics_runs', ARRAY[]::name[]);
+SELECT triggers_are('cjo', 'analytics_run_facts', ARRAY['analytics_run_facts_added', 'analytics_run_facts_removed']);
 SELECT is((SELECT count(*) FROM pg_trigger
             WHERE tgrelid IN ('cjo.history'::regclass, 'cjo.journey_state'::regclass) AND NOT tgisinternal
               AND (tgtype & 4 <> 0 OR (tgrelid = 'cjo.journey_state'::regclass AND tgtype & 16 <> 0))),

@@ -4,8 +4,9 @@
 -- cjo.experiment_results over millions of history rows in interactive time.
 --
 -- cjo_refresh_analytics() folds every run into cjo.analytics_runs (one row
--- per run: what the funnel, the edges and the experiments count about it)
--- and into small per-node aggregates. The views read the aggregates and
+-- per run, what cjo.runs shows), cjo.analytics_run_facts (what the funnel,
+-- the edges and the experiments count about it) and small per-node
+-- aggregates. The views read the aggregates and
 -- correct them, at query time, for the customer-journeys that changed since
 -- the refresh: those are recomputed from cjo.history, and their rows of the
 -- rollup subtracted. Results are therefore always current and exactly equal
@@ -59,6 +60,10 @@ COMMENT ON TABLE cjo.analytics_dirty IS 'Customer-journeys whose history or stat
 COMMENT ON COLUMN cjo.analytics_dirty.customer_id IS 'The customer';
 COMMENT ON COLUMN cjo.analytics_dirty.journey_id IS 'The journey';
 
+-- One row per run, in two tables: what cjo.runs shows (narrow, so that a
+-- query over every run reads little), and what the aggregates are folded
+-- from (the per-node facts, flows and split assignments, four times wider),
+-- which queries only read for the customer-journeys changed since the refresh.
 CREATE TABLE cjo.analytics_runs (
     customer_id   text NOT NULL,
     journey_id    integer NOT NULL,
@@ -71,14 +76,9 @@ CREATE TABLE cjo.analytics_runs (
     converted_at  timestamptz,
     outcome       text,
     nodes         smallint[],
-    waiting_since timestamptz,
-    week          text,
-    facts         bigint[],
-    edges         integer[],
-    assignments   integer[],
     PRIMARY KEY (customer_id, journey_id, version, run)
 );
-COMMENT ON TABLE cjo.analytics_runs IS 'Rollup: one row per run as of the last refresh, with what cjo.runs, the funnel, the edges and the experiments count about it';
+COMMENT ON TABLE cjo.analytics_runs IS 'Rollup: one row per run as of the last refresh, what cjo.runs shows of it';
 COMMENT ON COLUMN cjo.analytics_runs.customer_id IS 'The customer';
 COMMENT ON COLUMN cjo.analytics_runs.journey_id IS 'The journey';
 COMMENT ON COLUMN cjo.analytics_runs.version IS 'The journey version';
@@ -90,14 +90,59 @@ COMMENT ON COLUMN cjo.analytics_runs.last_node IS 'As cjo.runs.last_node';
 COMMENT ON COLUMN cjo.analytics_runs.converted_at IS 'As cjo.runs.converted_at';
 COMMENT ON COLUMN cjo.analytics_runs.outcome IS 'As cjo.runs.outcome (NULL without state)';
 COMMENT ON COLUMN cjo.analytics_runs.nodes IS 'As cjo.runs.nodes';
-COMMENT ON COLUMN cjo.analytics_runs.waiting_since IS 'For a run active in this version: when it reached its node (for stalled counts)';
-COMMENT ON COLUMN cjo.analytics_runs.week IS 'ISO week of the entry in cjo.analytics_refresh.timezone (the entry_week breakdown)';
-COMMENT ON COLUMN cjo.analytics_runs.facts IS 'cjo.run_facts() of the run (NULL if the funnel does not count it: no state, or its version is gone)';
-COMMENT ON COLUMN cjo.analytics_runs.edges IS 'Node-to-node flows of the run: {from, to, transitions} rows, -1 for no node';
-COMMENT ON COLUMN cjo.analytics_runs.assignments IS 'Splits the run passed: {split node, variant, 1 if it reached the goal afterwards} rows';
 -- cjo.runs filtered by journey (and entry time), what a BI tool asks most,
 -- reads only those runs instead of the whole rollup.
 CREATE INDEX analytics_runs_journey ON cjo.analytics_runs (journey_id, entered_at);
+
+CREATE TABLE cjo.analytics_run_facts (
+    customer_id   text NOT NULL,
+    journey_id    integer NOT NULL,
+    version       integer NOT NULL,
+    run           integer NOT NULL,
+    has_state     boolean NOT NULL,
+    last_node     smallint,
+    outcome       text,
+    waiting_since timestamptz,
+    week          text,
+    facts         bigint[],
+    edges         integer[],
+    assignments   integer[],
+    PRIMARY KEY (customer_id, journey_id, version, run)
+);
+COMMENT ON TABLE cjo.analytics_run_facts IS 'Rollup: one row per run as of the last refresh, with what the funnel, the edges and the experiments count about it (the aggregates are its sums)';
+COMMENT ON COLUMN cjo.analytics_run_facts.customer_id IS 'The customer';
+COMMENT ON COLUMN cjo.analytics_run_facts.journey_id IS 'The journey';
+COMMENT ON COLUMN cjo.analytics_run_facts.version IS 'The journey version';
+COMMENT ON COLUMN cjo.analytics_run_facts.run IS 'Entry count of the run';
+COMMENT ON COLUMN cjo.analytics_run_facts.has_state IS 'As cjo.analytics_runs.has_state';
+COMMENT ON COLUMN cjo.analytics_run_facts.last_node IS 'As cjo.runs.last_node';
+COMMENT ON COLUMN cjo.analytics_run_facts.outcome IS 'As cjo.runs.outcome (NULL without state)';
+COMMENT ON COLUMN cjo.analytics_run_facts.waiting_since IS 'For a run active in this version: when it reached its node (for stalled counts)';
+COMMENT ON COLUMN cjo.analytics_run_facts.week IS 'ISO week of the entry in cjo.analytics_refresh.timezone (the entry_week breakdown)';
+COMMENT ON COLUMN cjo.analytics_run_facts.facts IS 'cjo.run_facts() of the run (NULL if the funnel does not count it: no state, or its version is gone)';
+COMMENT ON COLUMN cjo.analytics_run_facts.edges IS 'Node-to-node flows of the run: {from, to, transitions} rows, -1 for no node';
+COMMENT ON COLUMN cjo.analytics_run_facts.assignments IS 'Splits the run passed: {split node, variant, 1 if it reached the goal afterwards} rows';
+
+-- What cjo.analytics_compute() returns about a run: both rows at once.
+CREATE TYPE cjo.analytics_run AS (
+    customer_id   text,
+    journey_id    integer,
+    version       integer,
+    run           integer,
+    has_state     boolean,
+    entered_at    timestamptz,
+    last_at       timestamptz,
+    last_node     smallint,
+    converted_at  timestamptz,
+    outcome       text,
+    nodes         smallint[],
+    waiting_since timestamptz,
+    week          text,
+    facts         bigint[],
+    edges         integer[],
+    assignments   integer[]
+);
+COMMENT ON TYPE cjo.analytics_run IS 'A run as cjo.analytics_compute() computes it from the history: the columns of cjo.analytics_runs and of cjo.analytics_run_facts';
 
 -- The aggregates are keyed by entry week and first split variant, so that
 -- both breakdowns (and none) are sums over them.
@@ -119,7 +164,7 @@ CREATE TABLE cjo.analytics_node_counts (
     runs_before       bigint NOT NULL,
     UNIQUE NULLS NOT DISTINCT (journey_id, version, week, split_node, split_choice, node)
 );
-COMMENT ON TABLE cjo.analytics_node_counts IS 'Rollup: funnel counts per journey version, entry week, first split variant and node, over the runs of cjo.analytics_runs the funnel counts';
+COMMENT ON TABLE cjo.analytics_node_counts IS 'Rollup: funnel counts per journey version, entry week, first split variant and node, over the runs of cjo.analytics_run_facts the funnel counts';
 COMMENT ON COLUMN cjo.analytics_node_counts.journey_id IS 'The journey';
 COMMENT ON COLUMN cjo.analytics_node_counts.version IS 'The journey version';
 COMMENT ON COLUMN cjo.analytics_node_counts.week IS 'ISO entry week (NULL for runs without an entry move: migrated in)';
@@ -250,7 +295,7 @@ COMMENT ON AGGREGATE cjo.stay_percentiles(bigint, bigint) IS
 -- (customers[i], journeys[i]). Each part reads exactly what the history
 -- views read, so that the rollup and they agree row for row.
 CREATE FUNCTION cjo.analytics_compute(all_runs boolean, customers text[], journeys integer[])
-    RETURNS SETOF cjo.analytics_runs
+    RETURNS SETOF cjo.analytics_run
     LANGUAGE sql STABLE AS
 $$
 WITH h AS NOT MATERIALIZED (
@@ -327,7 +372,7 @@ SELECT r.customer_id, r.journey_id, r.version, r.run, r.has_state,
   LEFT JOIN assignments a ON a.customer_id = r.customer_id AND a.journey_id = r.journey_id AND a.version = r.version AND a.run = r.run
 $$;
 COMMENT ON FUNCTION cjo.analytics_compute(boolean, text[], integer[]) IS
-    'The rollup rows (cjo.analytics_runs) of every run, or of the runs of the customer-journeys (customers[i], journeys[i]), computed from cjo.history and cjo.journey_state';
+    'The rollup rows (cjo.analytics_runs and cjo.analytics_run_facts) of every run, or of the runs of the customer-journeys (customers[i], journeys[i]), computed from cjo.history and cjo.journey_state';
 
 -- A run's funnel facts one node per row, with the run itself as node -1.
 CREATE FUNCTION cjo.analytics_run_nodes(facts bigint[])
@@ -372,18 +417,24 @@ COMMENT ON FUNCTION cjo.analytics_run_assignments(integer[]) IS
 -- the history of each pair through its index.
 CREATE FUNCTION cjo.analytics_changed_pairs()
     RETURNS TABLE (customer_id text, journey_id integer)
-    LANGUAGE plpgsql STABLE ROWS 100 SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql STABLE ROWS 100 SET search_path = pg_catalog, pg_temp SET jit = off AS
 $$
+DECLARE
+    last cjo.analytics_refresh;
 BEGIN
+    -- The refresh row read first, as values: joined, the planner took its
+    -- table for hundreds of rows and the scan for billions (and compiled it).
+    SELECT * INTO last FROM cjo.analytics_refresh;
+    IF last.snapshot IS NULL THEN
+        RETURN;
+    END IF;
     RETURN QUERY
     SELECT s.customer_id, s.journey_id
       FROM cjo.journey_state s
-     CROSS JOIN cjo.analytics_refresh w
-     WHERE cjo.analytics_changed(s.xmin, w.snapshot, w.refresher)
+     WHERE cjo.analytics_changed(s.xmin, last.snapshot, last.refresher)
     UNION
     SELECT d.customer_id, d.journey_id
-      FROM cjo.analytics_dirty d
-     WHERE EXISTS (SELECT FROM cjo.analytics_refresh);
+      FROM cjo.analytics_dirty d;
 END
 $$;
 COMMENT ON FUNCTION cjo.analytics_changed_pairs() IS
@@ -392,7 +443,7 @@ COMMENT ON FUNCTION cjo.analytics_changed_pairs() IS
 ------------------------------------------------------------------------------
 -- Folding runs into the aggregates, and the refresh.
 ------------------------------------------------------------------------------
--- The aggregates are always the sum over cjo.analytics_runs: statement
+-- The aggregates are always the sum over cjo.analytics_run_facts: statement
 -- triggers add the contributions of inserted runs and subtract those of
 -- deleted ones (TG_ARGV[0] is the sign), whoever deletes them (the refresh,
 -- or cjo_forget_customer, which erases a customer from every table), then
@@ -472,11 +523,39 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cjo.analytics_fold() IS
-    'Statement trigger on cjo.analytics_runs: adds (TG_ARGV[0] = 1, inserted runs) or subtracts (-1, deleted runs) their contributions to the rollup aggregates';
-CREATE TRIGGER analytics_runs_added AFTER INSERT ON cjo.analytics_runs
+    'Statement trigger on cjo.analytics_run_facts: adds (TG_ARGV[0] = 1, inserted runs) or subtracts (-1, deleted runs) their contributions to the rollup aggregates';
+CREATE TRIGGER analytics_run_facts_added AFTER INSERT ON cjo.analytics_run_facts
     REFERENCING NEW TABLE AS changed_runs FOR EACH STATEMENT EXECUTE FUNCTION cjo.analytics_fold(1);
-CREATE TRIGGER analytics_runs_removed AFTER DELETE ON cjo.analytics_runs
+CREATE TRIGGER analytics_run_facts_removed AFTER DELETE ON cjo.analytics_run_facts
     REFERENCING OLD TABLE AS changed_runs FOR EACH STATEMENT EXECUTE FUNCTION cjo.analytics_fold('-1');
+
+-- Stores the runs cjo.analytics_compute() computes in both rollup tables
+-- (the triggers on cjo.analytics_run_facts fold them into the aggregates);
+-- returns how many.
+CREATE FUNCTION cjo.analytics_store(all_runs boolean, customers text[], journeys integer[]) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    stored bigint;
+BEGIN
+    WITH computed AS MATERIALIZED (
+        SELECT * FROM cjo.analytics_compute(all_runs, customers, journeys)
+    ), runs AS (
+        INSERT INTO cjo.analytics_runs
+        SELECT c.customer_id, c.journey_id, c.version, c.run, c.has_state, c.entered_at, c.last_at, c.last_node,
+               c.converted_at, c.outcome, c.nodes
+          FROM computed c
+    )
+    INSERT INTO cjo.analytics_run_facts
+    SELECT c.customer_id, c.journey_id, c.version, c.run, c.has_state, c.last_node, c.outcome, c.waiting_since,
+           c.week, c.facts, c.edges, c.assignments
+      FROM computed c;
+    GET DIAGNOSTICS stored = ROW_COUNT;
+    RETURN stored;
+END
+$$;
+COMMENT ON FUNCTION cjo.analytics_store(boolean, text[], integer[]) IS
+    'Stores the runs of every customer-journey (all_runs), or of the pairs (customers[i], journeys[i]), in cjo.analytics_runs and cjo.analytics_run_facts; returns how many';
 
 CREATE FUNCTION @extschema@.cjo_refresh_analytics(full_rebuild boolean DEFAULT false) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
@@ -514,12 +593,10 @@ BEGIN
     rebuild := full_rebuild OR last.snapshot IS NULL OR last.timezone <> current_setting('TimeZone');
 
     IF rebuild THEN
-        TRUNCATE cjo.analytics_runs, cjo.analytics_node_counts, cjo.analytics_stays, cjo.analytics_waiting,
-                 cjo.analytics_edges, cjo.analytics_experiments;
+        TRUNCATE cjo.analytics_runs, cjo.analytics_run_facts, cjo.analytics_node_counts, cjo.analytics_stays,
+                 cjo.analytics_waiting, cjo.analytics_edges, cjo.analytics_experiments;
         DELETE FROM cjo.analytics_dirty;
-        -- (the triggers on cjo.analytics_runs fold the runs into the aggregates)
-        INSERT INTO cjo.analytics_runs SELECT * FROM cjo.analytics_compute(true, NULL, NULL);
-        GET DIAGNOSTICS recomputed = ROW_COUNT;
+        recomputed := cjo.analytics_store(true, NULL, NULL);
     ELSE
         WITH noted AS (DELETE FROM cjo.analytics_dirty RETURNING customer_id, journey_id),
         pairs AS (
@@ -535,7 +612,10 @@ BEGIN
             DELETE FROM cjo.analytics_runs r
              USING unnest(customers, journeys) AS p(customer_id, journey_id)
              WHERE r.customer_id = p.customer_id AND r.journey_id = p.journey_id;
-            INSERT INTO cjo.analytics_runs SELECT * FROM cjo.analytics_compute(false, customers, journeys);
+            DELETE FROM cjo.analytics_run_facts r
+             USING unnest(customers, journeys) AS p(customer_id, journey_id)
+             WHERE r.customer_id = p.customer_id AND r.journey_id = p.journey_id;
+            PERFORM cjo.analytics_store(false, customers, journeys);
         END IF;
     END IF;
 
@@ -611,7 +691,7 @@ CREATE FUNCTION cjo.analytics_forget() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
-    TRUNCATE cjo.analytics_refresh, cjo.analytics_dirty, cjo.analytics_runs, cjo.analytics_node_counts,
+    TRUNCATE cjo.analytics_refresh, cjo.analytics_dirty, cjo.analytics_runs, cjo.analytics_run_facts, cjo.analytics_node_counts,
              cjo.analytics_stays, cjo.analytics_waiting, cjo.analytics_edges, cjo.analytics_experiments;
     RETURN NULL;
 END
@@ -688,7 +768,7 @@ BEGIN
         -- The changed customer-journeys: out with their rollup rows, in with
         -- their runs as they are now.
         SELECT -1 AS sign, r.journey_id, r.version, r.week, r.facts, r.waiting_since
-          FROM cjo.analytics_runs r
+          FROM cjo.analytics_run_facts r
           JOIN unnest(customers, journeys) AS p(customer_id, journey_id)
             ON r.customer_id = p.customer_id AND r.journey_id = p.journey_id
          WHERE r.facts IS NOT NULL
@@ -862,7 +942,11 @@ SELECT r.customer_id, r.journey_id, r.version, r.run, r.entered_at, r.last_at, r
        r.outcome, r.nodes
   FROM cjo.analytics_runs r
  WHERE r.has_state
-   AND NOT EXISTS (SELECT FROM changed c WHERE c.customer_id = r.customer_id AND c.journey_id = r.journey_id)
+   -- NOT IN, not NOT EXISTS: a hashed subplan, built once, whatever the plan
+   -- of the runs. As an anti join, a filter on journey and entry time made
+   -- the planner (which takes the changed pairs as few) rescan every changed
+   -- pair for each run: seconds with thousands changed. (No pair has nulls.)
+   AND (r.customer_id, r.journey_id) NOT IN (SELECT c.customer_id, c.journey_id FROM changed c)
 UNION ALL
 SELECT c.customer_id, c.journey_id, c.version, c.run, c.entered_at, c.last_at, c.last_node, c.converted_at,
        c.outcome, c.nodes
@@ -895,7 +979,7 @@ BEGIN
         SELECT * FROM cjo.analytics_changed_pairs()
     ), delta AS (
         SELECT -1 AS sign, r.journey_id, r.version, r.edges, r.has_state, r.outcome, r.last_node
-          FROM cjo.analytics_runs r
+          FROM cjo.analytics_run_facts r
           JOIN changed c ON c.customer_id = r.customer_id AND c.journey_id = r.journey_id
         UNION ALL
         SELECT 1, c.journey_id, c.version, c.edges, c.has_state, c.outcome, c.last_node
@@ -949,7 +1033,7 @@ BEGIN
         SELECT * FROM cjo.analytics_changed_pairs()
     ), delta AS (
         SELECT -1 AS sign, r.journey_id, r.version, r.assignments
-          FROM cjo.analytics_runs r
+          FROM cjo.analytics_run_facts r
           JOIN changed c ON c.customer_id = r.customer_id AND c.journey_id = r.journey_id
         UNION ALL
         SELECT 1, c.journey_id, c.version, c.assignments
