@@ -6,8 +6,8 @@
 -- cjo_refresh_analytics() folds every run into cjo.analytics_runs (one row
 -- per run, what cjo.runs shows), cjo.analytics_run_facts (what the funnel,
 -- the edges and the experiments count about it) and small per-node
--- aggregates. The views read the aggregates and
--- correct them, at query time, for the customer-journeys that changed since
+-- aggregates. The views read the aggregates and correct them, at query
+-- time, for the customer-journeys that changed since
 -- the refresh: those are recomputed from cjo.history, and their rows of the
 -- rollup subtracted. Results are therefore always current and exactly equal
 -- to the from-history computation (cjo.*_from_history), whenever the
@@ -691,8 +691,9 @@ CREATE FUNCTION cjo.analytics_forget() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
-    TRUNCATE cjo.analytics_refresh, cjo.analytics_dirty, cjo.analytics_runs, cjo.analytics_run_facts, cjo.analytics_node_counts,
-             cjo.analytics_stays, cjo.analytics_waiting, cjo.analytics_edges, cjo.analytics_experiments;
+    TRUNCATE cjo.analytics_refresh, cjo.analytics_dirty, cjo.analytics_runs, cjo.analytics_run_facts,
+             cjo.analytics_node_counts, cjo.analytics_stays, cjo.analytics_waiting, cjo.analytics_edges,
+             cjo.analytics_experiments;
     RETURN NULL;
 END
 $$;
