@@ -274,5 +274,72 @@ VALUES ('s_docs', 'ser_docs_next', '{"n": "second"}', '2025-03-02 10:05+00');
 SELECT a.payload - 'ctx' AS payload, (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(a.payload->'ctx') k) AS ctx_keys
   FROM cjo.actions a JOIN cjo.journeys j USING (journey_id) WHERE j.name = 'ser_docs';
 
+------------------------------------------------------------------------------
+-- 5. An entry condition on the event alone decides, before any state is
+-- read, that an event does nothing to a journey that hears it only as its
+-- entry: the customer's state there is not read, its due timer is left to
+-- the sweep. Journeys that hear the name in another role, or whose entry
+-- condition reads the profile, are read as before.
+--   ser_f:       entry ser_f when amount > 10, re-entry always, waits 1 hour;
+--   ser_f_goal:  entry ser_f when amount > 100, and ser_f is also its goal;
+--   ser_f_prof:  entry ser_f when the profile is gold;
+--   ser_fv:      version 1 awaits ser_fv_x; version 2 enters on ser_fv_x
+--                when amount > 10.
+------------------------------------------------------------------------------
+SELECT cjo_publish('{"name": "ser_f", "entry": {"event": "ser_f", "when": "$.event.properties.amount > 10"},
+    "reentry": {"policy": "always"}, "start": "w",
+    "nodes": {"w": {"type": "wait", "duration": "1 hour", "next": "done"}, "done": {"type": "exit"}}}') > 0 AS ok;
+SELECT cjo_publish('{"name": "ser_f_goal", "entry": {"event": "ser_f", "when": "$.event.properties.amount > 100"},
+    "goal": {"event": "ser_f"}, "start": "w",
+    "nodes": {"w": {"type": "wait", "duration": "1 hour", "next": "long"},
+              "long": {"type": "wait", "duration": "30 days", "next": "done"}, "done": {"type": "exit"}}}') > 0 AS ok;
+SELECT cjo_publish('{"name": "ser_f_prof", "entry": {"event": "ser_f", "when": "$.profile.tier == \"gold\""},
+    "start": "w",
+    "nodes": {"w": {"type": "wait", "duration": "1 hour", "next": "done"}, "done": {"type": "exit"}}}') > 0 AS ok;
+SELECT cjo_publish('{"name": "ser_fv", "entry": {"event": "ser_fv0"}, "start": "w",
+    "nodes": {"w": {"type": "wait_event", "events": [{"event": "ser_fv_x", "next": "done"}]},
+              "done": {"type": "exit"}}}') > 0 AS ok;
+INSERT INTO cjo.customers (customer_id, attributes) VALUES ('f_gold', '{"tier": "gold"}');
+-- At 10:00 on 1 April: f1, f2 and f_gold enter ser_f (amount 20); f3 enters
+-- ser_f and ser_f_goal (amount 200); f_gold also ser_f_prof; f4 enters
+-- ser_fv in version 1.
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('f1', 'ser_f', '{"amount": 20}', '2025-04-01 10:00+00'),
+       ('f2', 'ser_f', '{"amount": 20}', '2025-04-01 10:00+00'),
+       ('f3', 'ser_f', '{"amount": 200}', '2025-04-01 10:00+00'),
+       ('f_gold', 'ser_f', '{"amount": 20}', '2025-04-01 10:00+00'),
+       ('f4', 'ser_fv0', '{}', '2025-04-01 10:00+00');
+SELECT cjo_publish('{"name": "ser_fv", "entry": {"event": "ser_fv_x", "when": "$.event.properties.amount > 10"},
+    "start": "w", "nodes": {"w": {"type": "wait", "duration": "1 hour", "next": "done"}, "done": {"type": "exit"}}}') > 0 AS ok;
+-- At 13:00, events that fail every entry condition on the event:
+--   f1 (single event): ser_f untouched, its 11:00 timer still due;
+--   f2 (with a passing event in the same statement): the timer fires, run 2;
+--   f3: ser_f untouched; ser_f_goal hears ser_f as its goal: the 11:00
+--       timer fires, then the goal converts the run;
+--   f_gold: ser_f untouched; ser_f_prof's condition reads the profile, so
+--       its state is read: the 11:00 timer fires (no re-entry: never, by
+--       default);
+--   f4: version 2 would not enter, but version 1 awaits ser_fv_x: done;
+--   f5 (no state anywhere): nothing written.
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('f1', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00');
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('f2', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00'),
+       ('f2', 'ser_f', '{"amount": 50}', '2025-04-01 13:01+00');
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('f3', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00');
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('f_gold', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00');
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('f4', 'ser_fv_x', '{"amount": 5}', '2025-04-01 13:00+00'),
+       ('f5', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00');
+SELECT customer_id, journey, version, run, node, status, node_at, due_at, ended_at, converted_at
+  FROM cjo.customer_journeys WHERE customer_id LIKE 'f%' ORDER BY customer_id, journey;
+-- The sweep catches f1 and the others up: the same as had the events fired the timers.
+SELECT cjo_advance('2025-04-01 14:00+00') >= 1 AS swept;
+SELECT customer_id, journey, run, step, from_node, to_node, cause, event, at
+  FROM cjo.transitions WHERE customer_id IN ('f1', 'f3', 'f_gold') AND at > '2025-04-01 10:00+00'
+ ORDER BY customer_id, journey, run, step;
+
 SELECT count(cjo_archive(name)) FROM cjo.journeys WHERE name LIKE 'ser\_%' AND status = 'active';
 TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;

@@ -36,6 +36,7 @@ typedef struct EventListeners
 {
 	const char *name;
 	int		   *journeys;		/* indexes into cache.journeys */
+	bool	   *entry_only;		/* see cjo_journeys_for_event */
 	int			njourneys;
 } EventListeners;
 
@@ -109,6 +110,54 @@ graph_reads_profile(const CjoGraph *g)
 	return false;
 }
 
+/*
+ * Does the journey hear the event name in any role but its entry: a goal,
+ * an exit event or an awaited event of any version?
+ */
+static bool
+hears_beyond_entry(const CjoJourney *j, const char *name)
+{
+	for (int vi = 0; vi < j->nversions; vi++)
+	{
+		const CjoGraph *g = j->versions[vi].graph;
+
+		if (g->goal_event != CJO_NONE && strcmp(cjo_graph_str(g, g->goal_event), name) == 0)
+			return true;
+		for (int e = 0; e < g->nexits; e++)
+			if (strcmp(cjo_graph_str(g, cjo_graph_choice(g, g->exits + e)->label), name) == 0)
+				return true;
+		for (int ni = 0; ni < g->nnodes; ni++)
+		{
+			const CjoNode *node = cjo_graph_node(g, ni);
+
+			if (node->kind == CJO_NODE_WAIT_EVENT)
+				for (int c = 0; c < node->nchoices; c++)
+					if (strcmp(cjo_graph_str(g, cjo_graph_choice(g, node->choices + c)->label), name) == 0)
+						return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Can the journey's entry condition alone tell that an event of this name
+ * does nothing to it?  Only if the journey hears the name as its entry and
+ * nothing else, and the condition reads neither the profile nor, by a
+ * wildcard, anything it does not name (it never reads the customer's
+ * state: see cjo_entry_condition).
+ */
+static bool
+entry_decides(const CjoJourney *j, const char *name)
+{
+	const CjoGraph *latest = j->versions[j->nversions - 1].graph;
+	const JsonPath *cond = cjo_graph_path(latest, latest->entry_cond);
+
+	return cond != NULL && !(latest->flags & CJO_GRAPH_WILDCARD_PATHS) &&
+		!cjo_path_mentions(cond, "profile") &&
+		strcmp(cjo_graph_str(latest, latest->entry_event), name) == 0 &&
+		!hears_beyond_entry(j, name);
+}
+
 /* Builds the event index from the loaded journeys. */
 static void
 build_event_index(void)
@@ -159,9 +208,12 @@ build_event_index(void)
 		{
 			cache.events[n].name = name;
 			cache.events[n].journeys = palloc(sizeof(int) * cache.njourneys);
+			cache.events[n].entry_only = palloc(sizeof(bool) * cache.njourneys);
 			n++;
 		}
-		cache.events[k].journeys[cache.events[k].njourneys++] = lfirst_int(li);
+		cache.events[k].journeys[cache.events[k].njourneys] = lfirst_int(li);
+		cache.events[k].entry_only[cache.events[k].njourneys++] =
+			entry_decides(&cache.journeys[lfirst_int(li)], name);
 	}
 	cache.nevents = n;
 	qsort(cache.events, n, sizeof(EventListeners), listeners_cmp);
@@ -294,9 +346,15 @@ cjo_journeys(int *count)
 	return cache.journeys;
 }
 
-/* Indexes (into cjo_journeys()) of the journeys listening to an event name. */
+/*
+ * Indexes (into cjo_journeys()) of the journeys listening to an event name.
+ * If entry_only is not NULL, it gets, for each of them, whether the journey
+ * hears the name only as its entry event with a condition on the event
+ * alone (cjo_entry_condition then decides, without the customer's state,
+ * whether the event does anything to it).
+ */
 const int *
-cjo_journeys_for_event(const char *name, int *count)
+cjo_journeys_for_event(const char *name, int *count, const bool **entry_only)
 {
 	int			lo = 0,
 				hi;
@@ -311,6 +369,8 @@ cjo_journeys_for_event(const char *name, int *count)
 		if (c == 0)
 		{
 			*count = cache.events[mid].njourneys;
+			if (entry_only)
+				*entry_only = cache.events[mid].entry_only;
 			return cache.events[mid].journeys;
 		}
 		if (c < 0)
@@ -319,6 +379,8 @@ cjo_journeys_for_event(const char *name, int *count)
 			lo = mid + 1;
 	}
 	*count = 0;
+	if (entry_only)
+		*entry_only = NULL;
 	return NULL;
 }
 

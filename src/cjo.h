@@ -70,7 +70,13 @@ typedef struct CjoEvent
 	TimestampTz occurred_at;
 	TimestampTz at;				/* journey clock: least(occurred_at, now()) */
 	int			seq;			/* position in the statement */
+	const char *entry_verdicts; /* per listener of its name (NULL: none judged) */
 } CjoEvent;
+
+/* CjoEvent.entry_verdicts: what the trigger found before reading any state. */
+#define CJO_ENTRY_UNJUDGED	0
+#define CJO_ENTRY_MET		'm'		/* the entry condition holds */
+#define CJO_ENTRY_FAILED	'f'		/* it does not: the event does nothing to the journey */
 
 /* A customer's state in one journey (a cjo.journey_state row). */
 typedef struct CjoState
@@ -148,7 +154,7 @@ extern void cjo_sql_end(int level);
 
 /* cache.c */
 extern CjoJourney *cjo_journeys(int *count);
-extern const int *cjo_journeys_for_event(const char *name, int *count);
+extern const int *cjo_journeys_for_event(const char *name, int *count, const bool **entry_only);
 extern CjoJourney *cjo_journey_by_id(int32 journey_id);
 extern CjoVersion *cjo_journey_version(CjoJourney *j, int32 version);
 extern bool cjo_journeys_read_profiles(void);
@@ -205,6 +211,7 @@ extern Jsonb *cjo_path_first(CjoContext *cx, JsonPath *path);
 
 /* engine.c */
 extern int	cjo_apply_event(CjoCustomer *c, CjoEvent *ev);
+extern bool cjo_entry_condition(CjoCustomer *c, const CjoJourney *j, CjoEvent *ev);
 extern bool cjo_fire_timers(CjoCustomer *c, CjoState *st, TimestampTz as_of);
 extern void cjo_forget_scratch(CjoCustomer *c);
 

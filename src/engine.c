@@ -611,9 +611,33 @@ may_enter(const CjoGraph *latest, const CjoState *st, TimestampTz at)
 	return latest->cooldown == 0 || at >= st->entered_at + latest->cooldown;
 }
 
-/* Applies one event to one journey. */
+/*
+ * Does the event meet the journey's entry condition?  The condition sees the
+ * event, the profile, and the event as the run's entry: nothing of the
+ * customer's state (so the trigger may ask before reading any).
+ */
+bool
+cjo_entry_condition(CjoCustomer *c, const CjoJourney *j, CjoEvent *ev)
+{
+	const CjoGraph *latest = j->versions[j->nversions - 1].graph;
+	CjoState	probe;
+	CjoContext	cx;
+
+	memset(&probe, 0, sizeof(probe));
+	probe.entry_event_id = ev->event_id;
+	cx.customer = c;
+	cx.event = ev;
+	cx.state = &probe;
+	cx.graph = latest;
+	return cjo_condition(&cx, cjo_graph_path(latest, latest->entry_cond));
+}
+
+/*
+ * Applies one event to one journey; entry_met: the entry condition is known
+ * to hold for it.
+ */
 static void
-apply_to_journey(CjoCustomer *c, CjoJourney *j, CjoEvent *ev)
+apply_to_journey(CjoCustomer *c, CjoJourney *j, CjoEvent *ev, bool entry_met)
 {
 	CjoState   *st = cjo_state_find(c, j->journey_id);
 	const CjoGraph *latest = j->versions[j->nversions - 1].graph;
@@ -664,13 +688,7 @@ apply_to_journey(CjoCustomer *c, CjoJourney *j, CjoEvent *ev)
 	if (!used && strcmp(cjo_graph_str(latest, latest->entry_event), ev->name) == 0 &&
 		may_enter(latest, st, at))
 	{
-		CjoState	probe;
-
-		/* The entry condition sees the event, the profile, and this event as entry. */
-		memset(&probe, 0, sizeof(probe));
-		probe.entry_event_id = ev->event_id;
-		step_init(&s, c, &probe, j, latest, ev);
-		if (!cjo_condition(&s.cx, cjo_graph_path(latest, latest->entry_cond)))
+		if (!entry_met && !cjo_entry_condition(c, j, ev))
 			return;
 		if (st == NULL)
 			st = cjo_state_add(c, j->journey_id);
@@ -686,9 +704,15 @@ cjo_apply_event(CjoCustomer *c, CjoEvent *ev)
 	int			njourneys;
 	CjoJourney *journeys = cjo_journeys(&njourneys);
 	int			n;
-	const int  *listeners = cjo_journeys_for_event(ev->name, &n);
+	const int  *listeners = cjo_journeys_for_event(ev->name, &n, NULL);
 
 	for (int i = 0; i < n; i++)
-		apply_to_journey(c, &journeys[listeners[i]], ev);
+	{
+		char		verdict = ev->entry_verdicts ? ev->entry_verdicts[i] : CJO_ENTRY_UNJUDGED;
+
+		/* Judged only for journeys that hear the name as their entry alone. */
+		if (verdict != CJO_ENTRY_FAILED)
+			apply_to_journey(c, &journeys[listeners[i]], ev, verdict == CJO_ENTRY_MET);
+	}
 	return n;
 }

@@ -3,7 +3,8 @@
  *
  * One call per INSERT or COPY statement, with the new rows in a transition
  * table.  Rows whose event name no active journey listens to are passed over
- * after one lookup.  The others are sorted by customer and time and applied
+ * after one lookup, and so are rows that only some journeys' entry
+ * conditions hear, when the event fails them all.  The others are sorted by customer and time and applied
  * in chunks of customers: lock the chunk's customers (in id order), load
  * their states and profiles (direct index scans), move them in memory,
  * write states, history and actions back (see store.c).
@@ -52,9 +53,53 @@ attnum(TupleDesc desc, const char *name)
 	return n;
 }
 
-/* Reads the relevant new events out of the transition table. */
+/*
+ * Judges, before any state is read, the entry conditions that alone decide
+ * whether the event does anything to a journey (see cjo_journeys_for_event).
+ * Returns the verdicts (NULL if none was judged), and in heard whether any
+ * journey may still be moved by the event.
+ */
+static const char *
+judge_entries(CjoEvent *ev, const int *listeners, const bool *entry_only, int n,
+			  MemoryContext scratch, bool *heard)
+{
+	int			njourneys;
+	CjoJourney *journeys = cjo_journeys(&njourneys);
+	char	   *verdicts = NULL;
+	CjoCustomer probe;
+
+	*heard = false;
+	memset(&probe, 0, sizeof(probe));
+	probe.id = ev->customer_id;
+	probe.cxt = scratch;
+	for (int i = 0; i < n; i++)
+	{
+		MemoryContext old;
+		bool		met;
+
+		if (!entry_only[i])
+		{
+			*heard = true;
+			continue;
+		}
+		if (verdicts == NULL)
+			verdicts = palloc0(n);
+		old = MemoryContextSwitchTo(scratch);
+		met = cjo_entry_condition(&probe, &journeys[listeners[i]], ev);
+		MemoryContextSwitchTo(old);
+		verdicts[i] = met ? CJO_ENTRY_MET : CJO_ENTRY_FAILED;
+		*heard |= met;
+	}
+	MemoryContextReset(scratch);
+	return verdicts;
+}
+
+/*
+ * Reads the relevant new events out of the transition table: those that
+ * some journey listens to and that may move it.
+ */
 static CjoEvent *
-read_events(TriggerData *td, int *count)
+read_events(TriggerData *td, int *count, MemoryContext scratch)
 {
 	TupleDesc	desc = RelationGetDescr(td->tg_relation);
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
@@ -76,11 +121,14 @@ read_events(TriggerData *td, int *count)
 		bool		isnull;
 		char	   *name = TextDatumGetCString(slot_getattr(slot, a_name, &isnull));
 		int			nlisteners;
+		const bool *entry_only;
+		const int  *listeners;
+		bool		heard;
 		CjoEvent   *ev;
 		Datum		d;
 
 		seq++;
-		(void) cjo_journeys_for_event(name, &nlisteners);
+		listeners = cjo_journeys_for_event(name, &nlisteners, &entry_only);
 		if (nlisteners == 0)
 		{
 			pfree(name);
@@ -91,7 +139,7 @@ read_events(TriggerData *td, int *count)
 			cap *= 2;
 			events = repalloc_huge(events, sizeof(CjoEvent) * cap);
 		}
-		ev = &events[n++];
+		ev = &events[n];
 		ev->seq = seq;
 		ev->name = name;
 		ev->event_id = DatumGetInt64(slot_getattr(slot, a_id, &isnull));
@@ -103,6 +151,9 @@ read_events(TriggerData *td, int *count)
 		ev->occurred_at = DatumGetTimestampTz(slot_getattr(slot, a_time, &isnull));
 		/* 'infinity' counts as now, '-infinity' as the earliest finite time: durations are added to it. */
 		ev->at = Max(Min(ev->occurred_at, now), MIN_TIMESTAMP);
+		ev->entry_verdicts = judge_entries(ev, listeners, entry_only, nlisteners, scratch, &heard);
+		if (heard)
+			n++;
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	*count = n;
@@ -113,7 +164,8 @@ read_events(TriggerData *td, int *count)
  * Notes the journeys listening to any of a customer's events: the engine
  * touches no other journey for them, so their states need not be read.
  * Built from the events' listeners alone: journeys that listen to none of
- * them cost nothing here either.
+ * them cost nothing here either, nor do those whose entry condition an
+ * event was found to fail (read_events).
  */
 static void
 listening_journeys(CjoCustomer *c)
@@ -127,17 +179,19 @@ listening_journeys(CjoCustomer *c)
 	{
 		int			nl;
 
-		(void) cjo_journeys_for_event(c->events[e].name, &nl);
+		(void) cjo_journeys_for_event(c->events[e].name, &nl, NULL);
 		total += nl;
 	}
 	c->listening = palloc(sizeof(int32) * Max(total, 1));
 	for (int e = 0; e < c->nevents; e++)
 	{
 		int			nl;
-		const int  *l = cjo_journeys_for_event(c->events[e].name, &nl);
+		const int  *l = cjo_journeys_for_event(c->events[e].name, &nl, NULL);
+		const char *verdicts = c->events[e].entry_verdicts;
 
 		for (int i = 0; i < nl; i++)
-			c->listening[n++] = journeys[l[i]].journey_id;
+			if (verdicts == NULL || verdicts[i] != CJO_ENTRY_FAILED)
+				c->listening[n++] = journeys[l[i]].journey_id;
 	}
 	qsort(c->listening, n, sizeof(int32), cjo_int32_cmp);
 	c->nlistening = qunique(c->listening, n, sizeof(int32), cjo_int32_cmp);
@@ -197,7 +251,7 @@ cjo_events_advance(PG_FUNCTION_ARGS)
 	chunk_cxt = AllocSetContextCreate(batch_cxt, "cjo events chunk", ALLOCSET_DEFAULT_SIZES);
 	scratch_cxt = AllocSetContextCreate(batch_cxt, "cjo event scratch", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(batch_cxt);
-	events = read_events(td, &nevents);
+	events = read_events(td, &nevents, scratch_cxt);
 	if (nevents == 0)
 	{
 		MemoryContextSwitchTo(old);
