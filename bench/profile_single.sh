@@ -5,6 +5,8 @@
 # into microseconds per transaction for the parts of the trigger and for the
 # parts of the event's own work that grow with it.
 #   bash bench/profile_single.sh [seconds per side]        (default 8)
+# SCRIPT names another pgbench script to send (default bench/single_event.sql;
+# bench/turned_away_event.sql: events the journeys' entry conditions turn away).
 # The customers of the script (10000) have 30 events each loaded first
 # (bench/single_preload.sql), as in the second phase of the single scenario
 # of bench/run.sh. On a cluster of its own (bench/cluster.sh), with
@@ -12,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_SIDE=${1:-8}
+SCRIPT=${SCRIPT:-bench/single_event.sql}
 PORT=${PORT:-54334}
 command -v perf >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null; }
 
@@ -30,7 +33,7 @@ side() {
     local bg pid c0 c1
     if [ "$2" = off ]; then db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"; fi
     "$(pg_config --bindir)/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 1 -T "$SECONDS_PER_SIDE" \
-        -f bench/single_event.sql bench >/dev/null 2>&1 &
+        -f "$SCRIPT" bench >/dev/null 2>&1 &
     bg=$!
     sleep 1
     pid=$(db -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'")
@@ -46,5 +49,5 @@ side() {
 side off1 off
 side on on
 side off2 off
-echo "cjo single-event profile: one client, ${SECONDS_PER_SIDE}s per side, 4999 samples per second; $(nproc) cores"
+echo "cjo single-event profile ($SCRIPT): one client, ${SECONDS_PER_SIDE}s per side, 4999 samples per second; $(nproc) cores"
 python3 bench/profile_fold.py 4999 "$WORK/off1" "$WORK/on" "$WORK/off2"

@@ -275,71 +275,91 @@ SELECT a.payload - 'ctx' AS payload, (SELECT array_agg(k ORDER BY k) FROM jsonb_
   FROM cjo.actions a JOIN cjo.journeys j USING (journey_id) WHERE j.name = 'ser_docs';
 
 ------------------------------------------------------------------------------
--- 5. An entry condition on the event alone decides, before any state is
--- read, that an event does nothing to a journey that hears it only as its
--- entry: the customer's state there is not read, its due timer is left to
--- the sweep. Journeys that hear the name in another role, or whose entry
--- condition reads the profile, are read as before.
---   ser_f:       entry ser_f when amount > 10, re-entry always, waits 1 hour;
---   ser_f_goal:  entry ser_f when amount > 100, and ser_f is also its goal;
---   ser_f_prof:  entry ser_f when the profile is gold;
---   ser_fv:      version 1 awaits ser_fv_x; version 2 enters on ser_fv_x
---                when amount > 10.
+-- 5. Entry conditions on the event alone judged before any state is read.
+-- When every journey listening to an event hears it only as its entry
+-- event, with a condition on the event alone, the trigger judges those
+-- conditions first: an event that fails them all does nothing, so the
+-- customer is neither locked nor read (a due timer is left to the sweep),
+-- and a journey whose condition it fails is not read. Otherwise (a journey
+-- hears the name as a goal, exit or awaited event, in any version, or its
+-- condition reads the profile) the states are read as before. Judging stops
+-- paying when few events are turned away; then it stops.
+--   ser_f, ser_f2: entry ser_f when amount > 10 (> 30), re-entry always, a 1-hour wait;
+--   ser_h, ser_h_goal: entry ser_h when amount > 10; ser_h is ser_h_goal's goal;
+--   ser_q, ser_q_prof: entry ser_q when amount > 10; when the profile is gold;
+--   ser_fv: version 1 awaits ser_fv_x; version 2 enters on it when amount > 10.
 ------------------------------------------------------------------------------
-SELECT cjo_publish('{"name": "ser_f", "entry": {"event": "ser_f", "when": "$.event.properties.amount > 10"},
-    "reentry": {"policy": "always"}, "start": "w",
-    "nodes": {"w": {"type": "wait", "duration": "1 hour", "next": "done"}, "done": {"type": "exit"}}}') > 0 AS ok;
-SELECT cjo_publish('{"name": "ser_f_goal", "entry": {"event": "ser_f", "when": "$.event.properties.amount > 100"},
-    "goal": {"event": "ser_f"}, "start": "w",
-    "nodes": {"w": {"type": "wait", "duration": "1 hour", "next": "long"},
-              "long": {"type": "wait", "duration": "30 days", "next": "done"}, "done": {"type": "exit"}}}') > 0 AS ok;
-SELECT cjo_publish('{"name": "ser_f_prof", "entry": {"event": "ser_f", "when": "$.profile.tier == \"gold\""},
-    "start": "w",
-    "nodes": {"w": {"type": "wait", "duration": "1 hour", "next": "done"}, "done": {"type": "exit"}}}') > 0 AS ok;
+CREATE FUNCTION pg_temp.ser_entry(name text, event text, cond text) RETURNS boolean LANGUAGE sql AS $$
+    SELECT cjo_publish(jsonb_build_object('name', name, 'entry', jsonb_build_object('event', event, 'when', cond),
+        'reentry', jsonb_build_object('policy', 'always'), 'start', 'w',
+        'nodes', '{"w": {"type": "wait", "duration": "1 hour", "next": "done"}, "done": {"type": "exit"}}'::jsonb)::text) > 0 $$;
+SELECT pg_temp.ser_entry('ser_f', 'ser_f', '$.event.properties.amount > 10'),
+       pg_temp.ser_entry('ser_f2', 'ser_f', '$.event.properties.amount > 30'),
+       pg_temp.ser_entry('ser_h', 'ser_h', '$.event.properties.amount > 10'),
+       pg_temp.ser_entry('ser_q', 'ser_q', '$.event.properties.amount > 10'),
+       pg_temp.ser_entry('ser_q_prof', 'ser_q', '$.profile.tier == "gold"');
+SELECT cjo_publish('{"name": "ser_h_goal", "entry": {"event": "ser_h0"}, "goal": {"event": "ser_h"}, "start": "w",
+    "nodes": {"w": {"type": "wait", "duration": "30 days", "next": "done"}, "done": {"type": "exit"}}}') > 0 AS ok;
 SELECT cjo_publish('{"name": "ser_fv", "entry": {"event": "ser_fv0"}, "start": "w",
     "nodes": {"w": {"type": "wait_event", "events": [{"event": "ser_fv_x", "next": "done"}]},
               "done": {"type": "exit"}}}') > 0 AS ok;
-INSERT INTO cjo.customers (customer_id, attributes) VALUES ('f_gold', '{"tier": "gold"}');
--- At 10:00 on 1 April: f1, f2 and f_gold enter ser_f (amount 20); f3 enters
--- ser_f and ser_f_goal (amount 200); f_gold also ser_f_prof; f4 enters
--- ser_fv in version 1.
+INSERT INTO cjo.customers (customer_id, attributes) VALUES ('q1', '{"tier": "gold"}');
+-- At 10:00 on 1 April every customer enters what it will be tested in.
 INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
-VALUES ('f1', 'ser_f', '{"amount": 20}', '2025-04-01 10:00+00'),
-       ('f2', 'ser_f', '{"amount": 20}', '2025-04-01 10:00+00'),
-       ('f3', 'ser_f', '{"amount": 200}', '2025-04-01 10:00+00'),
-       ('f_gold', 'ser_f', '{"amount": 20}', '2025-04-01 10:00+00'),
-       ('f4', 'ser_fv0', '{}', '2025-04-01 10:00+00');
+VALUES ('f1', 'ser_f', '{"amount": 40}', '2025-04-01 10:00+00'),
+       ('f2', 'ser_f', '{"amount": 40}', '2025-04-01 10:00+00'),
+       ('f3', 'ser_f', '{"amount": 40}', '2025-04-01 10:00+00'),
+       ('h1', 'ser_h', '{"amount": 20}', '2025-04-01 10:00+00'),
+       ('h1', 'ser_h0', '{}', '2025-04-01 10:00+00'),
+       ('q1', 'ser_q', '{"amount": 20}', '2025-04-01 10:00+00'),
+       ('v1', 'ser_fv0', '{}', '2025-04-01 10:00+00');
 SELECT cjo_publish('{"name": "ser_fv", "entry": {"event": "ser_fv_x", "when": "$.event.properties.amount > 10"},
     "start": "w", "nodes": {"w": {"type": "wait", "duration": "1 hour", "next": "done"}, "done": {"type": "exit"}}}') > 0 AS ok;
--- At 13:00, events that fail every entry condition on the event:
---   f1 (single event): ser_f untouched, its 11:00 timer still due;
---   f2 (with a passing event in the same statement): the timer fires, run 2;
---   f3: ser_f untouched; ser_f_goal hears ser_f as its goal: the 11:00
---       timer fires, then the goal converts the run;
---   f_gold: ser_f untouched; ser_f_prof's condition reads the profile, so
---       its state is read: the 11:00 timer fires (no re-entry: never, by
---       default);
---   f4: version 2 would not enter, but version 1 awaits ser_fv_x: done;
---   f5 (no state anywhere): nothing written.
+-- At 13:00:
+--   f1, amount 5 (a single event): fails ser_f and ser_f2: nothing read, both
+--       11:00 timers still due;
+--   f2, amount 20: meets ser_f (its timer fires, run 2), fails ser_f2: not
+--       read, its timer still due;
+--   f3, amounts 5 and 50 in one statement: the second meets both: read, run 2 in both;
+--   h1, amount 5: ser_h_goal hears ser_h as its goal, so the states are read:
+--       ser_h's timer fires, and the goal converts ser_h_goal's run;
+--   q1, amount 5: ser_q_prof's condition reads the profile: read, ser_q's
+--       timer fires, and q1 (gold) enters ser_q_prof again;
+--   v1, amount 5: version 2 would not enter, but version 1 awaits ser_fv_x: done;
+--   f0 (in no journey), amount 5: nothing written.
 INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
 VALUES ('f1', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00');
 INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
-VALUES ('f2', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00'),
-       ('f2', 'ser_f', '{"amount": 50}', '2025-04-01 13:01+00');
+VALUES ('f2', 'ser_f', '{"amount": 20}', '2025-04-01 13:00+00');
 INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
-VALUES ('f3', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00');
+VALUES ('f3', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00'),
+       ('f3', 'ser_f', '{"amount": 50}', '2025-04-01 13:01+00');
 INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
-VALUES ('f_gold', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00');
+VALUES ('h1', 'ser_h', '{"amount": 5}', '2025-04-01 13:00+00');
 INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
-VALUES ('f4', 'ser_fv_x', '{"amount": 5}', '2025-04-01 13:00+00'),
-       ('f5', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00');
-SELECT customer_id, journey, version, run, node, status, node_at, due_at, ended_at, converted_at
-  FROM cjo.customer_journeys WHERE customer_id LIKE 'f%' ORDER BY customer_id, journey;
--- The sweep catches f1 and the others up: the same as had the events fired the timers.
+VALUES ('q1', 'ser_q', '{"amount": 5}', '2025-04-01 13:00+00');
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('v1', 'ser_fv_x', '{"amount": 5}', '2025-04-01 13:00+00'),
+       ('f0', 'ser_f', '{"amount": 5}', '2025-04-01 13:00+00');
+SELECT customer_id, journey, version, run, node, status, node_at, due_at, converted_at
+  FROM cjo.customer_journeys WHERE customer_id ~ '^[fhqv][0-9]$' ORDER BY customer_id, journey;
+-- The sweep catches up what the events left, with the same stamps.
 SELECT cjo_advance('2025-04-01 14:00+00') >= 1 AS swept;
 SELECT customer_id, journey, run, step, from_node, to_node, cause, event, at
-  FROM cjo.transitions WHERE customer_id IN ('f1', 'f3', 'f_gold') AND at > '2025-04-01 10:00+00'
+  FROM cjo.transitions WHERE customer_id ~ '^[fhq][0-9]$' AND at > '2025-04-01 10:00+00'
  ORDER BY customer_id, journey, run, step;
+
+-- Forty events of ser_f that meet ser_f: judging turned none of them away,
+-- so it stops paying. f4, waiting in ser_f, then sends one that fails both
+-- conditions: its state is read as before, and the due timer fires.
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('f4', 'ser_f', '{"amount": 20}', '2025-04-02 10:00+00');
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+SELECT 'fl' || i, 'ser_f', '{"amount": 20}', '2025-04-02 10:00+00' FROM generate_series(1, 40) i;
+INSERT INTO cjo.events (customer_id, name, properties, occurred_at)
+VALUES ('f4', 'ser_f', '{"amount": 5}', '2025-04-02 13:00+00');
+SELECT customer_id, journey, run, node, status, node_at, due_at
+  FROM cjo.customer_journeys WHERE customer_id = 'f4' ORDER BY journey;
 
 SELECT count(cjo_archive(name)) FROM cjo.journeys WHERE name LIKE 'ser\_%' AND status = 'active';
 TRUNCATE cjo.events, cjo.customers, cjo.journey_state, cjo.history, cjo.actions RESTART IDENTITY;

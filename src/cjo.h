@@ -155,6 +155,8 @@ extern void cjo_sql_end(int level);
 /* cache.c */
 extern CjoJourney *cjo_journeys(int *count);
 extern const int *cjo_journeys_for_event(const char *name, int *count, const bool **entry_only);
+extern bool cjo_entry_judging_pays(const char *name);
+extern void cjo_entry_judged(const char *name, bool turned_away);
 extern CjoJourney *cjo_journey_by_id(int32 journey_id);
 extern CjoVersion *cjo_journey_version(CjoJourney *j, int32 version);
 extern bool cjo_journeys_read_profiles(void);

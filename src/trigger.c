@@ -56,8 +56,13 @@ attnum(TupleDesc desc, const char *name)
 /*
  * Judges, before any state is read, the entry conditions that alone decide
  * whether the event does anything to a journey (see cjo_journeys_for_event).
- * Returns the verdicts (NULL if none was judged), and in heard whether any
- * journey may still be moved by the event.
+ * Only when they decide for every journey listening to the event, so that it
+ * may be turned away without locking or reading anything, and while that
+ * happens often enough to pay for the judging (cjo_entry_judging_pays);
+ * otherwise the conditions are left to the engine, which often need not ask
+ * (a customer already in the journey).  Returns the verdicts (NULL if none
+ * was judged), and in heard whether any journey may still be moved by the
+ * event.
  */
 static const char *
 judge_entries(CjoEvent *ev, const int *listeners, const bool *entry_only, int n,
@@ -65,10 +70,17 @@ judge_entries(CjoEvent *ev, const int *listeners, const bool *entry_only, int n,
 {
 	int			njourneys;
 	CjoJourney *journeys = cjo_journeys(&njourneys);
-	char	   *verdicts = NULL;
+	char	   *verdicts;
 	CjoCustomer probe;
 
+	*heard = true;
+	for (int i = 0; i < n; i++)
+		if (!entry_only[i])
+			return NULL;
+	if (!cjo_entry_judging_pays(ev->name))
+		return NULL;
 	*heard = false;
+	verdicts = palloc0(n);
 	memset(&probe, 0, sizeof(probe));
 	probe.id = ev->customer_id;
 	probe.cxt = scratch;
@@ -77,13 +89,6 @@ judge_entries(CjoEvent *ev, const int *listeners, const bool *entry_only, int n,
 		MemoryContext old;
 		bool		met;
 
-		if (!entry_only[i])
-		{
-			*heard = true;
-			continue;
-		}
-		if (verdicts == NULL)
-			verdicts = palloc0(n);
 		old = MemoryContextSwitchTo(scratch);
 		met = cjo_entry_condition(&probe, &journeys[listeners[i]], ev);
 		MemoryContextSwitchTo(old);
@@ -91,6 +96,7 @@ judge_entries(CjoEvent *ev, const int *listeners, const bool *entry_only, int n,
 		*heard |= met;
 	}
 	MemoryContextReset(scratch);
+	cjo_entry_judged(ev->name, !*heard);
 	return verdicts;
 }
 
