@@ -31,24 +31,11 @@ PG_FUNCTION_INFO_V1(cjo_definitions_changed);
 /* Batches nested in batches: a user's trigger on a cjo table inserting events. */
 #define CJO_MAX_PINS 32
 
-/* Event name -> journeys listening to it. */
-typedef struct EventListeners
-{
-	const char *name;
-	int		   *journeys;		/* indexes into cache.journeys */
-	bool	   *entry_only;		/* see cjo_journeys_for_event */
-	int			njourneys;
-	/* Judging entry conditions up front (see cjo_entry_judging_pays): */
-	uint32		judged;			/* events judged ... */
-	uint32		turned_away;	/* ... and turned away by the verdicts */
-	uint32		not_judged;		/* events passed by since it stopped paying */
-} EventListeners;
-
 /*
- * Judging an event's entry conditions up front: the first events of a name
- * are judged, to learn how many are turned away, then every JUDGE_SAMPLE-th
- * while it does not pay; the record halves past JUDGE_WINDOW events, so that
- * it follows the recent traffic.
+ * Judging an event's entry conditions up front (cjo_entry_judging_pays): the
+ * first events of a name are judged, to learn how many are turned away,
+ * then every JUDGE_SAMPLE-th while it does not pay; the record halves past
+ * JUDGE_WINDOW events, so that it follows the recent traffic.
  */
 #define JUDGE_LEARN		32
 #define JUDGE_SAMPLE	16
@@ -63,7 +50,7 @@ static struct
 	Oid			versions_relid;
 	CjoJourney *journeys;
 	int			njourneys;
-	EventListeners *events;		/* sorted by name */
+	CjoListeners *events;		/* sorted by name */
 	int			nevents;
 	bool		read_profiles;	/* some condition or payload reads $.profile */
 	int			pins;			/* batches using the cache right now ... */
@@ -90,7 +77,7 @@ cache_xact_callback(XactEvent event, void *arg)
 static int
 listeners_cmp(const void *a, const void *b)
 {
-	return strcmp(((const EventListeners *) a)->name, ((const EventListeners *) b)->name);
+	return strcmp(((const CjoListeners *) a)->name, ((const CjoListeners *) b)->name);
 }
 
 /* Adds journey ji as a listener of event name (once). */
@@ -158,7 +145,8 @@ hears_beyond_entry(const CjoJourney *j, const char *name)
  * does nothing to it?  Only if the journey hears the name as its entry and
  * nothing else, and the condition reads neither the profile nor, by a
  * wildcard, anything it does not name (it never reads the customer's
- * state: see cjo_entry_condition).
+ * state: see cjo_entry_condition).  CjoListeners.entry_decides: true for
+ * every journey listening to the name.
  */
 static bool
 entry_decides(const CjoJourney *j, const char *name)
@@ -209,7 +197,7 @@ build_event_index(void)
 	}
 
 	/* Group (name, journey) pairs by name. */
-	cache.events = palloc0(sizeof(EventListeners) * Max(list_length(names), 1));
+	cache.events = palloc0(sizeof(CjoListeners) * Max(list_length(names), 1));
 	forboth(ln, names, li, ids)
 	{
 		const char *name = lfirst(ln);
@@ -222,15 +210,14 @@ build_event_index(void)
 		{
 			cache.events[n].name = name;
 			cache.events[n].journeys = palloc(sizeof(int) * cache.njourneys);
-			cache.events[n].entry_only = palloc(sizeof(bool) * cache.njourneys);
+			cache.events[n].entry_decides = true;
 			n++;
 		}
-		cache.events[k].journeys[cache.events[k].njourneys] = lfirst_int(li);
-		cache.events[k].entry_only[cache.events[k].njourneys++] =
-			entry_decides(&cache.journeys[lfirst_int(li)], name);
+		cache.events[k].journeys[cache.events[k].njourneys++] = lfirst_int(li);
+		cache.events[k].entry_decides &= entry_decides(&cache.journeys[lfirst_int(li)], name);
 	}
 	cache.nevents = n;
-	qsort(cache.events, n, sizeof(EventListeners), listeners_cmp);
+	qsort(cache.events, n, sizeof(CjoListeners), listeners_cmp);
 }
 
 /* Loads every version of every active journey. */
@@ -360,9 +347,9 @@ cjo_journeys(int *count)
 	return cache.journeys;
 }
 
-/* The journeys listening to an event name, or NULL. */
-static EventListeners *
-find_listeners(const char *name)
+/* The journeys listening to an event name, or NULL if none. */
+CjoListeners *
+cjo_listeners(const char *name)
 {
 	int			lo = 0,
 				hi;
@@ -384,50 +371,37 @@ find_listeners(const char *name)
 	return NULL;
 }
 
-/*
- * Indexes (into cjo_journeys()) of the journeys listening to an event name.
- * If entry_only is not NULL, it gets, for each of them, whether the journey
- * hears the name only as its entry event with a condition on the event
- * alone (cjo_entry_condition then decides, without the customer's state,
- * whether the event does anything to it).
- */
+/* Indexes (into cjo_journeys()) of the journeys listening to an event name. */
 const int *
-cjo_journeys_for_event(const char *name, int *count, const bool **entry_only)
+cjo_journeys_for_event(const char *name, int *count)
 {
-	EventListeners *l = find_listeners(name);
+	CjoListeners *l = cjo_listeners(name);
 
 	*count = l ? l->njourneys : 0;
-	if (entry_only)
-		*entry_only = l ? l->entry_only : NULL;
 	return l ? l->journeys : NULL;
 }
 
 /*
- * Does judging the entry conditions of an event of this name before reading
- * any state pay?  It costs a few microseconds per event and saves a read of
- * the customer's states (several times that) only for the events it turns
- * away: it pays while at least a third of the events judged are.
+ * Does judging the entry conditions of an event before reading any state
+ * pay?  Only if they decide for every journey listening to it; it costs a
+ * few microseconds per event and saves a read of the customer's states
+ * (several times that) only for the events it turns away: it pays while at
+ * least a third of the events judged are.
  */
 bool
-cjo_entry_judging_pays(const char *name)
+cjo_entry_judging_pays(CjoListeners *l)
 {
-	EventListeners *l = find_listeners(name);
-
-	if (l == NULL)
+	if (!l->entry_decides)
 		return false;
 	if (l->judged < JUDGE_LEARN || l->turned_away * 3 >= l->judged)
 		return true;
 	return ++l->not_judged % JUDGE_SAMPLE == 0;
 }
 
-/* Records the outcome of judging an event of this name. */
+/* Records the outcome of judging an event. */
 void
-cjo_entry_judged(const char *name, bool turned_away)
+cjo_entry_judged(CjoListeners *l, bool turned_away)
 {
-	EventListeners *l = find_listeners(name);
-
-	if (l == NULL)
-		return;
 	l->judged++;
 	l->turned_away += turned_away;
 	if (l->judged >= JUDGE_WINDOW)

@@ -148,15 +148,33 @@ cjo_int32_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * The journeys listening to an event name, in any role (entry of the latest
+ * version; goal, exit or awaited event of any version), held in the cache.
+ */
+typedef struct CjoListeners
+{
+	const char *name;
+	int		   *journeys;		/* indexes into cjo_journeys() */
+	int			njourneys;
+	bool		entry_decides;	/* each hears it only as its entry event, with a
+								 * condition on the event alone (cache.c) */
+	/* Judging their entry conditions up front (cjo_entry_judging_pays): */
+	uint32		judged;			/* events judged ... */
+	uint32		turned_away;	/* ... and turned away by the verdicts */
+	uint32		not_judged;		/* events passed by since it stopped paying */
+} CjoListeners;
+
 /* sql_guard.c */
 extern int	cjo_sql_begin(void);
 extern void cjo_sql_end(int level);
 
 /* cache.c */
 extern CjoJourney *cjo_journeys(int *count);
-extern const int *cjo_journeys_for_event(const char *name, int *count, const bool **entry_only);
-extern bool cjo_entry_judging_pays(const char *name);
-extern void cjo_entry_judged(const char *name, bool turned_away);
+extern const int *cjo_journeys_for_event(const char *name, int *count);
+extern CjoListeners *cjo_listeners(const char *name);
+extern bool cjo_entry_judging_pays(CjoListeners *l);
+extern void cjo_entry_judged(CjoListeners *l, bool turned_away);
 extern CjoJourney *cjo_journey_by_id(int32 journey_id);
 extern CjoVersion *cjo_journey_version(CjoJourney *j, int32 version);
 extern bool cjo_journeys_read_profiles(void);

@@ -704,7 +704,7 @@ cjo_apply_event(CjoCustomer *c, CjoEvent *ev)
 	int			njourneys;
 	CjoJourney *journeys = cjo_journeys(&njourneys);
 	int			n;
-	const int  *listeners = cjo_journeys_for_event(ev->name, &n, NULL);
+	const int  *listeners = cjo_journeys_for_event(ev->name, &n);
 
 	for (int i = 0; i < n; i++)
 	{

@@ -3,8 +3,9 @@
  *
  * One call per INSERT or COPY statement, with the new rows in a transition
  * table.  Rows whose event name no active journey listens to are passed over
- * after one lookup, and so are rows that only some journeys' entry
- * conditions hear, when the event fails them all.  The others are sorted by customer and time and applied
+ * after one lookup, and so are rows that fail the entry conditions of every
+ * journey listening to them, when those conditions decide alone (see
+ * judge_entries).  The others are sorted by customer and time and applied
  * in chunks of customers: lock the chunk's customers (in id order), load
  * their states and profiles (direct index scans), move them in memory,
  * write states, history and actions back (see store.c).
@@ -54,19 +55,17 @@ attnum(TupleDesc desc, const char *name)
 }
 
 /*
- * Judges, before any state is read, the entry conditions that alone decide
- * whether the event does anything to a journey (see cjo_journeys_for_event).
- * Only when they decide for every journey listening to the event, so that it
- * may be turned away without locking or reading anything, and while that
- * happens often enough to pay for the judging (cjo_entry_judging_pays);
- * otherwise the conditions are left to the engine, which often need not ask
- * (a customer already in the journey).  Returns the verdicts (NULL if none
- * was judged), and in heard whether any journey may still be moved by the
- * event.
+ * Judges, before any state is read, the entry conditions of the journeys
+ * listening to an event, when they alone decide whether the event does
+ * anything to each (CjoListeners.entry_decides), so that it may be turned
+ * away without locking or reading anything, and while that happens often
+ * enough to pay for the judging (cjo_entry_judging_pays); otherwise the
+ * conditions are left to the engine, which often need not ask (a customer
+ * already in the journey).  Returns the verdicts (NULL if none was judged),
+ * and in heard whether any journey may still be moved by the event.
  */
 static const char *
-judge_entries(CjoEvent *ev, const int *listeners, const bool *entry_only, int n,
-			  MemoryContext scratch, bool *heard)
+judge_entries(CjoEvent *ev, CjoListeners *l, MemoryContext scratch, bool *heard)
 {
 	int			njourneys;
 	CjoJourney *journeys = cjo_journeys(&njourneys);
@@ -74,29 +73,26 @@ judge_entries(CjoEvent *ev, const int *listeners, const bool *entry_only, int n,
 	CjoCustomer probe;
 
 	*heard = true;
-	for (int i = 0; i < n; i++)
-		if (!entry_only[i])
-			return NULL;
-	if (!cjo_entry_judging_pays(ev->name))
+	if (!cjo_entry_judging_pays(l))
 		return NULL;
 	*heard = false;
-	verdicts = palloc0(n);
+	verdicts = palloc0(l->njourneys);
 	memset(&probe, 0, sizeof(probe));
 	probe.id = ev->customer_id;
 	probe.cxt = scratch;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < l->njourneys; i++)
 	{
 		MemoryContext old;
 		bool		met;
 
 		old = MemoryContextSwitchTo(scratch);
-		met = cjo_entry_condition(&probe, &journeys[listeners[i]], ev);
+		met = cjo_entry_condition(&probe, &journeys[l->journeys[i]], ev);
 		MemoryContextSwitchTo(old);
 		verdicts[i] = met ? CJO_ENTRY_MET : CJO_ENTRY_FAILED;
 		*heard |= met;
 	}
 	MemoryContextReset(scratch);
-	cjo_entry_judged(ev->name, !*heard);
+	cjo_entry_judged(l, !*heard);
 	return verdicts;
 }
 
@@ -126,16 +122,13 @@ read_events(TriggerData *td, int *count, MemoryContext scratch)
 	{
 		bool		isnull;
 		char	   *name = TextDatumGetCString(slot_getattr(slot, a_name, &isnull));
-		int			nlisteners;
-		const bool *entry_only;
-		const int  *listeners;
+		CjoListeners *listeners = cjo_listeners(name);
 		bool		heard;
 		CjoEvent   *ev;
 		Datum		d;
 
 		seq++;
-		listeners = cjo_journeys_for_event(name, &nlisteners, &entry_only);
-		if (nlisteners == 0)
+		if (listeners == NULL)
 		{
 			pfree(name);
 			continue;
@@ -157,7 +150,7 @@ read_events(TriggerData *td, int *count, MemoryContext scratch)
 		ev->occurred_at = DatumGetTimestampTz(slot_getattr(slot, a_time, &isnull));
 		/* 'infinity' counts as now, '-infinity' as the earliest finite time: durations are added to it. */
 		ev->at = Max(Min(ev->occurred_at, now), MIN_TIMESTAMP);
-		ev->entry_verdicts = judge_entries(ev, listeners, entry_only, nlisteners, scratch, &heard);
+		ev->entry_verdicts = judge_entries(ev, listeners, scratch, &heard);
 		if (heard)
 			n++;
 	}
@@ -185,14 +178,14 @@ listening_journeys(CjoCustomer *c)
 	{
 		int			nl;
 
-		(void) cjo_journeys_for_event(c->events[e].name, &nl, NULL);
+		(void) cjo_journeys_for_event(c->events[e].name, &nl);
 		total += nl;
 	}
 	c->listening = palloc(sizeof(int32) * Max(total, 1));
 	for (int e = 0; e < c->nevents; e++)
 	{
 		int			nl;
-		const int  *l = cjo_journeys_for_event(c->events[e].name, &nl, NULL);
+		const int  *l = cjo_journeys_for_event(c->events[e].name, &nl);
 		const char *verdicts = c->events[e].entry_verdicts;
 
 		for (int i = 0; i < nl; i++)
