@@ -4,13 +4,13 @@
 # raised).  Each timed load is paired with the same load with cjo's trigger
 # disabled, back to back, and the ratio of the pair is the figure to read.
 #   bash bench/run.sh [events] [customers]      (defaults: 1000000 100000)
-# Scenarios:
-#   bulk       COPY and INSERT ... SELECT of all events through 10 journeys
+# Scenarios, in the order they run:
 #   journeys   per-event cost with 1 live journey, and with 99 more that
 #              listen to none of the events
 #   customers  per-event cost with SCALE_CUSTOMERS profiles (small, large)
 #   sweep      cjo_advance() with SWEEP_DUE timers due among SWEEP_DUE, and
 #              among SWEEP_WAITING waiting customer-journeys
+#   bulk       COPY and INSERT ... SELECT of all events through 10 journeys
 #   storage    bytes per state and per history row after the bulk load
 #   floor      the bulk load's output (states, history, actions) written by
 #              COPY with the events: what any engine producing it must pay
@@ -112,8 +112,20 @@ db -At -c "SELECT format('journeys: %s published, %s nodes in all', count(DISTIN
 reset() {
     db -c "TRUNCATE cjo.events, cjo.journey_state, cjo.history, cjo.actions" \
        -c "SELECT pg_stat_reset_single_table_counters(t::regclass) FROM unnest(ARRAY['cjo.events', 'cjo.journey_state', 'cjo.history', 'cjo.actions']) AS t" \
-       -c "VACUUM cjo.customers, cjo.journeys, cjo.journey_versions, bench_events, pg_catalog.pg_class, pg_catalog.pg_trigger" \
-       -c "CHECKPOINT" >/dev/null
+       -c "VACUUM cjo.customers, cjo.journeys, cjo.journey_versions, bench_events, pg_catalog.pg_class, pg_catalog.pg_trigger" >/dev/null
+    settle
+    db -c "CHECKPOINT" >/dev/null
+}
+# Waits (up to five minutes) until no autovacuum worker runs in the cluster:
+# a worker vacuuming what an earlier scenario wrote takes one of the
+# machine's cores from whichever timed load it overlaps.
+settle() {
+    local i
+    for i in $(seq 1 300); do
+        [ "$(psql -d postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && return
+        sleep 1
+    done
+    echo "(autovacuum still running after five minutes; timing anyway)" >&2
 }
 # load <copy|insert> <on|off>: loads every event of $DB, prints the seconds it took.
 load() {
@@ -144,6 +156,89 @@ check_moved() {
         exit 1
     fi
 }
+
+# The scaling scenarios and the sweep run before the bulk loads: in the
+# minutes after the bulk loads, small loads with the trigger ran up to 1.6
+# times slower than in a run without them (four full runs; the machine
+# recovering memory, not cjo), which would skew the ratios they compare.
+
+# scale_pair LABEL: ROUNDS pairs of INSERT ... SELECT loads of $DB; sets
+# PER_EVENT to the median extra microseconds per event the trigger cost.
+scale_pair() {
+    local extras=() off on n
+    n=$(db -At -c "SELECT count(*) FROM bench_events")
+    for r in $(seq 1 "$ROUNDS"); do
+        off=$(load insert off)
+        on=$(load insert on)
+        read -r states _ <<<"$(counts)"
+        check_moved "$states"
+        extras+=("$(echo "($on - $off) * 1000000 / $n" | bc -l | xargs printf '%.1f')")
+        printf '%-34s %8ss %8ss %6.2fx  %6s us/event extra  (%s states)\n' "$1 #$r" "$off" "$on" "$(ratio "$on" "$off")" "${extras[-1]}" "$states"
+        row "$1 #$r" "${off} s" "${on} s" "$(ratio "$on" "$off")x, ${extras[-1]} us/event"
+    done
+    PER_EVENT=$(printf '%s\n' "${extras[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+}
+
+if has journeys; then
+    echo
+    echo "scaling with journeys: INSERT ... SELECT of $SCALE_EVENTS events, $CUSTOMERS customers"
+    newdb journeys1 1 0 "$SCALE_EVENTS" "$CUSTOMERS"
+    scale_pair "1 live journey"
+    one=$PER_EVENT
+    newdb journeys100 1 99 "$SCALE_EVENTS" "$CUSTOMERS"
+    scale_pair "100 live journeys (99 not listening)"
+    hundred=$PER_EVENT
+    psql -d postgres -c "DROP DATABASE journeys1" -c "DROP DATABASE journeys100"
+    echo "cost per event, 100 journeys / 1 journey: $(ratio "$hundred" "$one") (medians $hundred / $one us)"
+    row "journeys: extra cost per event, 100 / 1" "$one us" "$hundred us" "$(ratio "$hundred" "$one")x (target 0.8-1.2)"
+fi
+
+if has customers; then
+    echo
+    echo "scaling with customers: INSERT ... SELECT of $SCALE_EVENTS events spread over all customers, 10 journeys"
+    per=()
+    for c in $SCALE_CUSTOMERS; do
+        newdb "customers$c" 10 0 "$SCALE_EVENTS" "$c"
+        scale_pair "$c customers"
+        per+=("$PER_EVENT")
+        psql -d postgres -c "DROP DATABASE customers$c"
+    done
+    echo "cost per event, $(echo $SCALE_CUSTOMERS | awk '{print $NF " / " $1}') customers: $(ratio "${per[-1]}" "${per[0]}")"
+    row "customers: extra cost per event, $(echo $SCALE_CUSTOMERS | awk '{print $NF " / " $1}')" "${per[0]} us" "${per[-1]} us" "$(ratio "${per[-1]}" "${per[0]}")x (target 0.8-1.2)"
+fi
+
+if has sweep; then
+    echo
+    echo "sweep: cjo_advance() with $SWEEP_DUE due timers among $SWEEP_DUE, and among $SWEEP_WAITING waiting"
+    newdb sweep 10 0 0 "$SWEEP_WAITING"
+    # waiting <n>: n customers waiting in the wait node of bench_1, the
+    # first SWEEP_DUE of them due a minute ago, the rest in 30 days.
+    waiting() {
+        db -c "TRUNCATE cjo.journey_state, cjo.history, cjo.actions" \
+           -c "INSERT INTO cjo.journey_state (customer_id, journey_id, version, run, step, node, status, entered_at, node_at, due_at)
+               SELECT 'cust-' || c, n.journey_id, n.version, 1, 3, n.node_index, 'a', now() - interval '2 days', now() - interval '1 day',
+                      CASE WHEN c <= $SWEEP_DUE THEN now() - interval '1 minute' ELSE now() + interval '30 days' END
+                 FROM generate_series(1, $1) AS c,
+                      (SELECT journey_id, version, node_index FROM cjo.journey_nodes
+                        WHERE node = 'pause' AND journey_id = (SELECT journey_id FROM cjo.journeys WHERE name = 'bench_1')) AS n" \
+           -c "VACUUM ANALYZE cjo.journey_state" >/dev/null
+        settle
+        db -c "CHECKPOINT" >/dev/null
+    }
+    sweeps=()
+    for r in $(seq 1 "$ROUNDS"); do
+        waiting "$SWEEP_DUE"
+        small=$(timed "SELECT cjo_advance()")
+        moved=$(db -At -c "SELECT count(*) FROM cjo.journey_state WHERE status = 'c'")
+        check_moved "$moved"
+        waiting "$SWEEP_WAITING"
+        large=$(timed "SELECT cjo_advance()")
+        moved2=$(db -At -c "SELECT count(*) FROM cjo.journey_state WHERE status = 'c'")
+        printf '%-34s %8ss %8ss %6.2fx  (%s and %s moved)\n' "sweep #$r" "$small" "$large" "$(ratio "$large" "$small")" "$moved" "$moved2"
+        row "sweep of $SWEEP_DUE due: $SWEEP_DUE / $SWEEP_WAITING waiting #$r" "${small} s" "${large} s" "$(ratio "$large" "$small")x (target <= 2)"
+    done
+    psql -d postgres -c "DROP DATABASE sweep"
+fi
 
 if has bulk; then
     DB=bench
@@ -223,80 +318,10 @@ if has floor; then
     db -c "DROP TABLE floor_history, floor_actions, floor_journey_state"
 fi
 
-# scale_pair LABEL: ROUNDS pairs of INSERT ... SELECT loads of $DB; sets
-# PER_EVENT to the median extra microseconds per event the trigger cost.
-scale_pair() {
-    local extras=() off on n
-    n=$(db -At -c "SELECT count(*) FROM bench_events")
-    for r in $(seq 1 "$ROUNDS"); do
-        off=$(load insert off)
-        on=$(load insert on)
-        read -r states _ <<<"$(counts)"
-        check_moved "$states"
-        extras+=("$(echo "($on - $off) * 1000000 / $n" | bc -l | xargs printf '%.1f')")
-        printf '%-34s %8ss %8ss %6.2fx  %6s us/event extra  (%s states)\n' "$1 #$r" "$off" "$on" "$(ratio "$on" "$off")" "${extras[-1]}" "$states"
-        row "$1 #$r" "${off} s" "${on} s" "$(ratio "$on" "$off")x, ${extras[-1]} us/event"
-    done
-    PER_EVENT=$(printf '%s\n' "${extras[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-}
+# The bulk loads leave gigabytes in the bench database: empty it now, so that
+# autovacuum has nothing of theirs to do during the single-event pairs.
+if has bulk; then DB=bench; reset; fi
 
-if has journeys; then
-    echo
-    echo "scaling with journeys: INSERT ... SELECT of $SCALE_EVENTS events, $CUSTOMERS customers"
-    newdb journeys1 1 0 "$SCALE_EVENTS" "$CUSTOMERS"
-    scale_pair "1 live journey"
-    one=$PER_EVENT
-    newdb journeys100 1 99 "$SCALE_EVENTS" "$CUSTOMERS"
-    scale_pair "100 live journeys (99 not listening)"
-    hundred=$PER_EVENT
-    echo "cost per event, 100 journeys / 1 journey: $(ratio "$hundred" "$one") (medians $hundred / $one us)"
-    row "journeys: extra cost per event, 100 / 1" "$one us" "$hundred us" "$(ratio "$hundred" "$one")x (target 0.8-1.2)"
-fi
-
-if has customers; then
-    echo
-    echo "scaling with customers: INSERT ... SELECT of $SCALE_EVENTS events spread over all customers, 10 journeys"
-    per=()
-    for c in $SCALE_CUSTOMERS; do
-        newdb "customers$c" 10 0 "$SCALE_EVENTS" "$c"
-        scale_pair "$c customers"
-        per+=("$PER_EVENT")
-        psql -d postgres -c "DROP DATABASE customers$c"
-    done
-    echo "cost per event, $(echo $SCALE_CUSTOMERS | awk '{print $NF " / " $1}') customers: $(ratio "${per[-1]}" "${per[0]}")"
-    row "customers: extra cost per event, $(echo $SCALE_CUSTOMERS | awk '{print $NF " / " $1}')" "${per[0]} us" "${per[-1]} us" "$(ratio "${per[-1]}" "${per[0]}")x (target 0.8-1.2)"
-fi
-
-if has sweep; then
-    echo
-    echo "sweep: cjo_advance() with $SWEEP_DUE due timers among $SWEEP_DUE, and among $SWEEP_WAITING waiting"
-    newdb sweep 10 0 0 "$SWEEP_WAITING"
-    # waiting <n>: n customers waiting in the wait node of bench_1, the
-    # first SWEEP_DUE of them due a minute ago, the rest in 30 days.
-    waiting() {
-        db -c "TRUNCATE cjo.journey_state, cjo.history, cjo.actions" \
-           -c "INSERT INTO cjo.journey_state (customer_id, journey_id, version, run, step, node, status, entered_at, node_at, due_at)
-               SELECT 'cust-' || c, n.journey_id, n.version, 1, 3, n.node_index, 'a', now() - interval '2 days', now() - interval '1 day',
-                      CASE WHEN c <= $SWEEP_DUE THEN now() - interval '1 minute' ELSE now() + interval '30 days' END
-                 FROM generate_series(1, $1) AS c,
-                      (SELECT journey_id, version, node_index FROM cjo.journey_nodes
-                        WHERE node = 'pause' AND journey_id = (SELECT journey_id FROM cjo.journeys WHERE name = 'bench_1')) AS n" \
-           -c "VACUUM ANALYZE cjo.journey_state" -c "CHECKPOINT" >/dev/null
-    }
-    sweeps=()
-    for r in $(seq 1 "$ROUNDS"); do
-        waiting "$SWEEP_DUE"
-        small=$(timed "SELECT cjo_advance()")
-        moved=$(db -At -c "SELECT count(*) FROM cjo.journey_state WHERE status = 'c'")
-        check_moved "$moved"
-        waiting "$SWEEP_WAITING"
-        large=$(timed "SELECT cjo_advance()")
-        moved2=$(db -At -c "SELECT count(*) FROM cjo.journey_state WHERE status = 'c'")
-        printf '%-34s %8ss %8ss %6.2fx  (%s and %s moved)\n' "sweep #$r" "$small" "$large" "$(ratio "$large" "$small")" "$moved" "$moved2"
-        row "sweep of $SWEEP_DUE due: $SWEEP_DUE / $SWEEP_WAITING waiting #$r" "${small} s" "${large} s" "$(ratio "$large" "$small")x (target <= 2)"
-    done
-    psql -d postgres -c "DROP DATABASE sweep"
-fi
 
 if has single && [ "$PGBENCH_SECONDS" -gt 0 ]; then
     # The CPU is measured over the middle of each run: at least a second of it.
