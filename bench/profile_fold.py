@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Folds perf samples of one backend into microseconds per transaction.
+"""Folds perf samples of backends into microseconds per transaction.
 
     profile_fold.py RATE OFF1 ON OFF2
 

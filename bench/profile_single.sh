@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where a single event's cost goes: one pgbench client sends the single-event
+# Where a single event's cost goes: one pgbench client (or CLIENTS) sends the single-event
 # script (bench/single_event.sql) with cjo's trigger off, then on, then off
 # again, each while perf samples the client's backend; the samples are folded
 # into microseconds per transaction for the parts of the trigger and for the
@@ -7,6 +7,8 @@
 #   bash bench/profile_single.sh [seconds per side]        (default 8)
 # SCRIPT names another pgbench script to send (default bench/single_event.sql;
 # bench/turned_away_event.sql: events the journeys' entry conditions turn away).
+# CLIENTS (default 1): 2 samples both backends, as in the single scenario of
+# bench/run.sh, where the CPUs idle less between statements.
 # The customers of the script (10000) have 30 events each loaded first
 # (bench/single_preload.sql), as in the second phase of the single scenario
 # of bench/run.sh. On a cluster of its own (bench/cluster.sh), with
@@ -15,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_SIDE=${1:-8}
 SCRIPT=${SCRIPT:-bench/single_event.sql}
+CLIENTS=${CLIENTS:-1}
 PORT=${PORT:-54334}
 command -v perf >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null; }
 
@@ -28,15 +31,15 @@ db -c "VACUUM ANALYZE" >/dev/null
 "$(pg_config --bindir)/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 1 -T 10 -f bench/single_event.sql bench >/dev/null 2>&1
 
 commits() { db -At -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'bench'"; }
-# side NAME on|off: perf samples of the backend of one client, and its transactions.
+# side NAME on|off: perf samples of the clients' backends, and their transactions.
 side() {
     local bg pid c0 c1
     if [ "$2" = off ]; then db -c "ALTER TABLE cjo.events DISABLE TRIGGER events_advance"; fi
-    "$(pg_config --bindir)/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 1 -T "$SECONDS_PER_SIDE" \
+    "$(pg_config --bindir)/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_PER_SIDE" \
         -f "$SCRIPT" bench >/dev/null 2>&1 &
     bg=$!
     sleep 1
-    pid=$(db -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'")
+    pid=$(db -At -c "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'pgbench'")
     c0=$(commits)
     perf record -q -F 4999 -g -p "$pid" -o "$WORK/$1.data" -- sleep $((SECONDS_PER_SIDE - 2)) >/dev/null 2>&1
     c1=$(commits)
@@ -49,5 +52,5 @@ side() {
 side off1 off
 side on on
 side off2 off
-echo "cjo single-event profile ($SCRIPT): one client, ${SECONDS_PER_SIDE}s per side, 4999 samples per second; $(nproc) cores"
+echo "cjo single-event profile ($SCRIPT): $CLIENTS client(s), ${SECONDS_PER_SIDE}s per side, 4999 samples per second; $(nproc) cores"
 python3 bench/profile_fold.py 4999 "$WORK/off1" "$WORK/on" "$WORK/off2"
