@@ -114,18 +114,20 @@ reset() {
        -c "SELECT pg_stat_reset_single_table_counters(t::regclass) FROM unnest(ARRAY['cjo.events', 'cjo.journey_state', 'cjo.history', 'cjo.actions']) AS t" \
        -c "VACUUM cjo.customers, cjo.journeys, cjo.journey_versions, bench_events, pg_catalog.pg_class, pg_catalog.pg_trigger" >/dev/null
     settle
-    db -c "CHECKPOINT" >/dev/null
 }
-# Waits (up to five minutes) until no autovacuum worker runs in the cluster:
-# a worker vacuuming what an earlier scenario wrote takes one of the
-# machine's cores from whichever timed load it overlaps.
+# Waits (up to five minutes) until no autovacuum worker runs in the cluster,
+# then checkpoints: a worker vacuuming what an earlier scenario wrote takes
+# one of the machine's cores from whichever timed load it overlaps.
 settle() {
-    local i
-    for i in $(seq 1 300); do
-        [ "$(psql -d postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && return
+    local waited=0
+    until [ "$(psql -d postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ]; do
+        if [ $((waited += 1)) -gt 300 ]; then
+            echo "(autovacuum still running after five minutes; timing anyway)" >&2
+            break
+        fi
         sleep 1
     done
-    echo "(autovacuum still running after five minutes; timing anyway)" >&2
+    db -c "CHECKPOINT" >/dev/null
 }
 # load <copy|insert> <on|off>: loads every event of $DB, prints the seconds it took.
 load() {
@@ -223,7 +225,6 @@ if has sweep; then
                         WHERE node = 'pause' AND journey_id = (SELECT journey_id FROM cjo.journeys WHERE name = 'bench_1')) AS n" \
            -c "VACUUM ANALYZE cjo.journey_state" >/dev/null
         settle
-        db -c "CHECKPOINT" >/dev/null
     }
     sweeps=()
     for r in $(seq 1 "$ROUNDS"); do
